@@ -1,0 +1,83 @@
+// Command runnel-gateway runs a Runnel gateway: the public gRPC API and the REST/JSON API over a
+// cluster's metadata and storage services. Every flag also reads RUNNEL_<FLAG> (e.g.
+// RUNNEL_METADATA); see --help.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/runnel/runnel/pkg/svc"
+	"github.com/runnel/runnel/pkg/telemetry"
+	"github.com/runnel/runnel/services/gateway/server"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "runnel-gateway:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	d := server.DefaultConfig()
+	fs := flag.NewFlagSet("runnel-gateway", flag.ContinueOnError)
+	id := fs.String("id", d.ID, "gateway id, reported in logs and telemetry")
+	grpcAddr := fs.String("grpc-addr", d.GRPCAddr, "listen address of the gRPC API")
+	httpAddr := fs.String("http-addr", d.HTTPAddr, "listen address of the REST API, /healthz, /readyz, /metrics and /openapi.json")
+	metadata := fs.String("metadata", strings.Join(d.MetadataAddrs, ","), "comma-separated gRPC addresses of the metadata nodes")
+	deliveryTimeout := fs.Duration("delivery-timeout", d.DeliveryTimeout, "how long a produce may take, retries included, when the request sets no timeout_ms")
+	linger := fs.Duration("linger", d.Linger, "how long a partition batch waits for more records (0: send at once)")
+	maxBatchBytes := fs.Int("max-batch-bytes", d.MaxBatchBytes, "largest batch sent to one partition, in bytes")
+	maxRequestBytes := fs.Int64("max-request-bytes", d.MaxRequestBytes, "largest REST body or gRPC message accepted, in bytes")
+	logFormat := fs.String("log-format", "json", "log format: json or text")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	if err := svc.ParseFlags(fs, args); err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	tel, err := telemetry.Setup(ctx, telemetry.Config{
+		ServiceName: "runnel-gateway", NodeID: *id, LogFormat: *logFormat, LogLevel: *logLevel,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tel.Shutdown(context.Background()) }()
+
+	cfg := server.Config{
+		ID:              *id,
+		GRPCAddr:        *grpcAddr,
+		HTTPAddr:        *httpAddr,
+		MetadataAddrs:   svc.SplitAddrs(*metadata),
+		DeliveryTimeout: *deliveryTimeout,
+		Linger:          *linger,
+		MaxBatchBytes:   *maxBatchBytes,
+		MaxRequestBytes: *maxRequestBytes,
+		Telemetry:       tel,
+	}
+	if len(cfg.MetadataAddrs) == 0 {
+		return errors.New("--metadata: give at least one metadata address")
+	}
+	if cfg.DeliveryTimeout <= 0 {
+		return errors.New("--delivery-timeout: must be positive")
+	}
+	if cfg.MaxBatchBytes <= 0 || cfg.MaxRequestBytes <= 0 {
+		return errors.New("--max-batch-bytes and --max-request-bytes: must be positive")
+	}
+	s, err := server.New(cfg)
+	if err != nil {
+		return err
+	}
+	return s.Run(ctx)
+}
