@@ -1,0 +1,104 @@
+package metaclient
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	runnelv1 "github.com/runnel/runnel/gen/runnel/v1"
+	"github.com/runnel/runnel/pkg/rpcerr"
+	"google.golang.org/grpc"
+)
+
+// closeWait bounds how long a closing session waits for the metadata node to end the stream.
+const closeWait = time.Second
+
+// runSession keeps the node registered until ctx ends.
+func (c *Client) runSession(ctx context.Context) {
+	b := backoff{min: c.cfg.MinBackoff, max: c.cfg.MaxBackoff}
+	i := 0
+	for ctx.Err() == nil {
+		err := c.runStream(ctx, c.clients[i], &b)
+		c.sessionID.Store(0)
+		if ctx.Err() != nil {
+			return
+		}
+		if errors.Is(err, rpcerr.StaleBrokerEpoch) {
+			c.logger.Info("node session is stale: registering again", "metadata", c.cfg.Addrs[i], "err", err)
+		} else {
+			c.logger.Warn("node session ended", "metadata", c.cfg.Addrs[i], "err", err)
+			i = (i + 1) % len(c.clients)
+		}
+		if !sleep(ctx, b.next()) {
+			return
+		}
+	}
+}
+
+// session registers on one metadata node and heartbeats until the stream breaks or ctx ends.
+func (c *Client) runStream(ctx context.Context, mc runnelv1.MetadataServiceClient, b *backoff) error {
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := mc.NodeSession(sctx)
+	if err != nil {
+		return rpcerr.FromStatus(err)
+	}
+	if err := stream.Send(&runnelv1.NodeSessionRequest{Node: c.cfg.Node}); err != nil {
+		_, err = stream.Recv() // the stream's real error
+		return rpcerr.FromStatus(err)
+	}
+	resp, err := stream.Recv()
+	if err != nil {
+		return rpcerr.FromStatus(err)
+	}
+	timeout := time.Duration(resp.GetSessionTimeoutMs()) * time.Millisecond
+	if timeout <= 0 {
+		timeout = DefaultSessionTimeout
+	}
+	c.sessionID.Store(resp.GetSessionId())
+	b.reset()
+	c.logger.Info("node registered", "node", c.cfg.Node.GetId(), "session", resp.GetSessionId(),
+		"session_timeout", timeout)
+
+	recvErr := make(chan error, 1)
+	go func() { recvErr <- c.readSession(stream) }()
+	ticker := time.NewTicker(max(timeout/3, time.Millisecond))
+	defer ticker.Stop()
+	for {
+		select {
+		case err := <-recvErr:
+			return rpcerr.FromStatus(err)
+		case <-ticker.C:
+			if err := stream.Send(&runnelv1.NodeSessionRequest{}); err != nil {
+				cancel()
+				return rpcerr.FromStatus(<-recvErr)
+			}
+		case <-ctx.Done():
+			// End the session cleanly: the metadata node sees the half-close and releases it.
+			_ = stream.CloseSend()
+			t := time.NewTimer(closeWait)
+			select {
+			case <-recvErr:
+			case <-t.C:
+				cancel()
+				<-recvErr
+			}
+			t.Stop()
+			return ctx.Err()
+		}
+	}
+}
+
+// readSession reads session responses (a new session id) until the stream ends.
+func (c *Client) readSession(stream grpc.BidiStreamingClient[runnelv1.NodeSessionRequest, runnelv1.NodeSessionResponse]) error {
+	for {
+		resp, err := stream.Recv()
+		if err != nil {
+			return err
+		}
+		if id := resp.GetSessionId(); id != 0 && id != c.sessionID.Load() {
+			c.sessionID.Store(id)
+			c.logger.Info("node session renewed", "session", id)
+		}
+	}
+}

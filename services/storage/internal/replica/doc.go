@@ -1,0 +1,60 @@
+// Package replica is the replica manager of a storage node: it hosts the partition replicas the
+// metadata service assigns to the node, each a commitlog.Log in its own directory, and serves
+// Append, Fetch and offset queries on the partitions the node leads.
+//
+// # Data dir
+//
+//	<data-dir>/node.json                  {"node_id": N}: a data dir belongs to one node id
+//	<data-dir>/.lock                      flock held while a node runs on the dir
+//	<data-dir>/<topic>-<partition>/       one partition replica: the commitlog files, plus
+//	    partition.json                    {"topic", "partition", "topic_id"}: the topic incarnation
+//	<data-dir>/<topic>-<partition>.deleting  a dir being deleted (removed at start)
+//
+// A partition dir whose partition.json names another topic id (the topic was deleted and created
+// again under the same name) is deleted before the partition opens, so a recreated topic starts
+// empty. Deletion renames the dir aside, fsyncs the data dir, then removes it.
+//
+// # Following the metadata view (Manager.Apply)
+//
+// Every watch message leads to Apply with the whole local view: partitions whose replicas include
+// this node are opened and given their state; partitions of deleted topics, of recreated topics
+// and replicas moved elsewhere are closed and deleted; after a snapshot (reset) unhosted dirs of
+// topics that no longer exist are deleted. A state with a lower leader epoch (or the same leader
+// epoch and a lower partition epoch) than the one applied is ignored. Topic configs
+// (segment.bytes, segment.ms, retention.ms, retention.bytes, max.message.bytes,
+// min.insync.replicas) apply on every message; a change of the log's options reopens the log.
+//
+// # Leader
+//
+// The node leads a partition when PartitionState.leader is its id; it then appends with the
+// state's leader epoch. The high watermark is the smallest log end offset among the ISR
+// members: this node's durable log end (what Append has returned, so under fsync=always only
+// fsynced batches count) and, for every other ISR member, the log end offset it reported (the
+// followers map, filled by replication; until a member has reported in the current leadership
+// term the high watermark does not move). It never moves back on the leader. It is restored
+// from the log's checkpoint at open (clamped to the log) and checkpointed every
+// CheckpointInterval and at close. Every change of the high watermark or of the partition
+// state closes and replaces a channel, which wakes long-polling fetches and acks=all appends.
+//
+// # Requests
+//
+// Append, Fetch and Offsets return *rpcerr.Error values with Kafka's names: the partition checks
+// come first (UNKNOWN_TOPIC_OR_PARTITION from the Manager; then FENCED_LEADER_EPOCH /
+// UNKNOWN_LEADER_EPOCH when the sender's epoch is set and differs, then NOT_LEADER_OR_FOLLOWER),
+// then the batch checks (MESSAGE_TOO_LARGE above max.message.bytes, CORRUPT_MESSAGE when
+// record.Validate fails, NOT_ENOUGH_REPLICAS for acks=all with fewer ISR members than
+// min.insync.replicas); a failed check writes nothing. acks=all then waits for the high
+// watermark to pass the batch: REQUEST_TIMED_OUT after the timeout,
+// NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR falls below min.insync.replicas, and
+// NOT_LEADER_OR_FOLLOWER when the leadership (epoch) changes meanwhile. Disk failures are
+// KAFKA_STORAGE_ERROR. Fetch serves whole batches below the high watermark only; offsets outside
+// [log start, high watermark] are OFFSET_OUT_OF_RANGE.
+//
+// Manager.Drain (called when the node begins to shut down) ends every wait at once: long polls
+// answer with no records, acks=all appends still waiting answer NOT_LEADER_OR_FOLLOWER. The number
+// of waiting requests is a gauge (runnel.storage.requests.waiting), Kafka's purgatory size.
+//
+// Followers: a partition led elsewhere is hosted with its leader and epoch recorded; the follower
+// fetcher (replication) plugs in there and appends with Log.AppendReplica, and the leader side
+// reports follower log end offsets into the followers map.
+package replica

@@ -1,0 +1,20 @@
+// Package server is the storage service (runnel-storage) as a library: Config, New, Run and
+// Ready, so that the binary, the e2e harness and in-process tests start it the same way.
+//
+// A Server listens on its gRPC and HTTP ports in New (so GRPCAddr and HTTPAddr are known before
+// Run) and takes its data dir (an exclusive lock; a data dir remembers its node id and refuses
+// another). Run then:
+//
+//   - registers the node with the metadata service (NodeSession: id, the advertised gRPC address,
+//     the bound HTTP address) and heartbeats, failing over between Config.MetadataAddrs;
+//   - follows the metadata Watch stream and hosts the partition replicas assigned to the node
+//     (package internal/replica), leading those whose leader is this node;
+//   - serves runnel.v1.StorageService (Append, Fetch, ListPartitionOffsets) on the gRPC port, and
+//     /healthz, /readyz and /metrics on the HTTP port;
+//   - checkpoints high watermarks and applies retention in the background.
+//
+// The node is ready (/readyz 200, gRPC health SERVING) once the first metadata snapshot has been
+// applied. When Run's context ends: readiness drops, the gRPC server drains (in-flight appends
+// finish, long polls end at their wait or at the drain timeout), then the metadata session is
+// ended and the watch stopped, then every log is closed with its high watermark checkpointed.
+package server

@@ -1,0 +1,105 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	runnelv1 "github.com/runnel/runnel/gen/runnel/v1"
+	"github.com/runnel/runnel/pkg/rpcerr"
+	"github.com/runnel/runnel/services/storage/internal/replica"
+)
+
+// storageService serves runnel.v1.StorageService from the replica manager.
+type storageService struct {
+	runnelv1.UnimplementedStorageServiceServer
+	replicas *replica.Manager
+}
+
+func (h *storageService) Append(ctx context.Context, req *runnelv1.AppendRequest) (*runnelv1.AppendResponse, error) {
+	var acks replica.Acks
+	switch req.GetAcks() {
+	case runnelv1.Acks_ACKS_UNSPECIFIED, runnelv1.Acks_ACKS_ALL:
+		acks = replica.AcksAll
+	case runnelv1.Acks_ACKS_LEADER:
+		acks = replica.AcksLeader
+	case runnelv1.Acks_ACKS_NONE:
+		acks = replica.AcksNone
+	default:
+		return nil, rpcerr.New(rpcerr.InvalidRequiredAcks, "unknown acks value %d", req.GetAcks())
+	}
+	p, err := h.replicas.Partition(req.GetTopic(), req.GetPartition())
+	if err != nil {
+		return nil, err
+	}
+	res, err := p.Append(ctx, replica.AppendRequest{
+		LeaderEpoch: req.GetLeaderEpoch(),
+		Acks:        acks,
+		Batch:       req.GetBatch(),
+		Timeout:     time.Duration(req.GetTimeoutMs()) * time.Millisecond,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &runnelv1.AppendResponse{
+		BaseOffset:     res.BaseOffset,
+		LastOffset:     res.LastOffset,
+		LogStartOffset: res.LogStart,
+		HighWatermark:  res.HighWatermark,
+		LogEndOffset:   res.LogEnd,
+	}, nil
+}
+
+func (h *storageService) Fetch(ctx context.Context, req *runnelv1.FetchRequest) (*runnelv1.FetchResponse, error) {
+	p, err := h.replicas.Partition(req.GetTopic(), req.GetPartition())
+	if err != nil {
+		return nil, err
+	}
+	res, err := p.Fetch(ctx, replica.FetchRequest{
+		Offset:      req.GetOffset(),
+		MaxBytes:    int(req.GetMaxBytes()),
+		MaxWait:     time.Duration(max(req.GetMaxWaitMs(), 0)) * time.Millisecond,
+		LeaderEpoch: req.GetLeaderEpoch(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &runnelv1.FetchResponse{
+		Records:        res.Records,
+		HighWatermark:  res.HighWatermark,
+		LogStartOffset: res.LogStart,
+		LogEndOffset:   res.LogEnd,
+	}, nil
+}
+
+func (h *storageService) ListPartitionOffsets(_ context.Context, req *runnelv1.ListPartitionOffsetsRequest) (*runnelv1.ListPartitionOffsetsResponse, error) {
+	out := make([]*runnelv1.PartitionOffsets, 0, len(req.GetPartitions()))
+	for _, tp := range req.GetPartitions() {
+		po := &runnelv1.PartitionOffsets{Topic: tp.GetTopic(), Partition: tp.GetPartition()}
+		off, err := h.offsets(tp.GetTopic(), tp.GetPartition())
+		if err != nil {
+			po.Error, po.Message = errorParts(err)
+		} else {
+			po.LogStartOffset, po.HighWatermark, po.LogEndOffset = off.LogStart, off.HighWatermark, off.LogEnd
+		}
+		out = append(out, po)
+	}
+	return &runnelv1.ListPartitionOffsetsResponse{Partitions: out}, nil
+}
+
+func (h *storageService) offsets(topic string, partition int32) (replica.Offsets, error) {
+	p, err := h.replicas.Partition(topic, partition)
+	if err != nil {
+		return replica.Offsets{}, err
+	}
+	return p.Offsets()
+}
+
+// errorParts splits an error into its catalogue name and message.
+func errorParts(err error) (name, msg string) {
+	var e *rpcerr.Error
+	if errors.As(err, &e) {
+		return e.Code.Name, e.Msg
+	}
+	return rpcerr.CodeOf(err).Name, err.Error()
+}
