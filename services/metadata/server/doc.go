@@ -1,0 +1,15 @@
+// Package server runs one metadata node: an embedded etcd member, an etcd client to it, and the
+// gRPC MetadataService with health, readiness and metrics (pkg/svc).
+//
+// Lifecycle: New validates the Config, starts the etcd member (its listeners are bound, it does
+// not wait for the cluster) and binds the gRPC and HTTP ports, so every address is known before
+// Run. Run serves until its context ends: it waits up to StartTimeout for etcd to be ready and the
+// client to answer a read, then marks the node ready (/readyz 200, gRPC health SERVING) and closes
+// Ready(). It returns when ctx ends (nil) or a part fails (the error). Shutdown order: open watch
+// and session streams end, the gRPC/HTTP servers drain (svc), the metrics callbacks are removed,
+// the etcd client is closed, then the etcd member is closed. Close releases a Server that was never
+// Run; it is safe to call more than once and after Run.
+//
+// Cluster: three metadata nodes with the same InitialCluster form one etcd cluster; any of them
+// serves every RPC. A node restarted on its data directory rejoins as an existing member.
+package server
