@@ -2,6 +2,7 @@ package harness
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -142,7 +143,9 @@ func TestProcessLiveness(t *testing.T) {
 	}
 	t.Cleanup(func() { p.stop(syscall.SIGKILL, time.Second) })
 	if !runs(p.pid(), sleep) || runs(p.pid(), "/not/this/program") {
-		t.Fatalf("runs(%d) does not tell the program apart", p.pid())
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p.pid()))
+		st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.pid()))
+		t.Fatalf("runs(%d) does not tell the program apart: sleep=%q cmdline=%q stat=%q", p.pid(), sleep, b, st)
 	}
 	if !p.stop(syscall.SIGTERM, 10*time.Second) {
 		t.Fatal("sleep did not stop on SIGTERM")

@@ -102,8 +102,16 @@ func runs(pid int, program string) bool {
 	if !alive(pid) {
 		return false
 	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
-	if err != nil {
+	// Right after exec the kernel may show an empty command line for a moment (the close-on-exec
+	// pipe that tells the parent exec succeeded closes before the new arguments are in place).
+	var b []byte
+	if err := poll(time.Second, 5*time.Millisecond, func() error {
+		var err error
+		if b, err = os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline"); err != nil || len(b) > 0 {
+			return nil
+		}
+		return errStillAlive
+	}); err != nil || len(b) == 0 {
 		return false
 	}
 	argv0, _, _ := bytes.Cut(b, []byte{0})
