@@ -260,10 +260,12 @@ func (*GetClusterStateRequest) Descriptor() ([]byte, []int) {
 type GetClusterStateResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The etcd revision the snapshot was read at.
-	Revision      int64             `protobuf:"varint,1,opt,name=revision,proto3" json:"revision,omitempty"`
-	Topics        []*Topic          `protobuf:"bytes,2,rep,name=topics,proto3" json:"topics,omitempty"`
-	Partitions    []*PartitionState `protobuf:"bytes,3,rep,name=partitions,proto3" json:"partitions,omitempty"`
-	Nodes         []*Node           `protobuf:"bytes,4,rep,name=nodes,proto3" json:"nodes,omitempty"`
+	Revision   int64             `protobuf:"varint,1,opt,name=revision,proto3" json:"revision,omitempty"`
+	Topics     []*Topic          `protobuf:"bytes,2,rep,name=topics,proto3" json:"topics,omitempty"`
+	Partitions []*PartitionState `protobuf:"bytes,3,rep,name=partitions,proto3" json:"partitions,omitempty"`
+	Nodes      []*Node           `protobuf:"bytes,4,rep,name=nodes,proto3" json:"nodes,omitempty"`
+	// The id of the metadata node that is the controller now, empty when none is elected.
+	ControllerId  string `protobuf:"bytes,5,opt,name=controller_id,json=controllerId,proto3" json:"controller_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -324,6 +326,13 @@ func (x *GetClusterStateResponse) GetNodes() []*Node {
 		return x.Nodes
 	}
 	return nil
+}
+
+func (x *GetClusterStateResponse) GetControllerId() string {
+	if x != nil {
+		return x.ControllerId
+	}
+	return ""
 }
 
 type WatchRequest struct {
@@ -561,6 +570,146 @@ func (x *NodeSessionResponse) GetSessionTimeoutMs() int64 {
 	return 0
 }
 
+type AlterPartitionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The proposing leader's node id and session id.
+	NodeId    int32  `protobuf:"varint,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	SessionId int64  `protobuf:"varint,2,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	Topic     string `protobuf:"bytes,3,opt,name=topic,proto3" json:"topic,omitempty"`
+	Partition int32  `protobuf:"varint,4,opt,name=partition,proto3" json:"partition,omitempty"`
+	// The leader epoch and partition epoch the proposal is based on.
+	LeaderEpoch    int32 `protobuf:"varint,5,opt,name=leader_epoch,json=leaderEpoch,proto3" json:"leader_epoch,omitempty"`
+	PartitionEpoch int32 `protobuf:"varint,6,opt,name=partition_epoch,json=partitionEpoch,proto3" json:"partition_epoch,omitempty"`
+	// The proposed in-sync replicas (must include the leader and be a subset of the replicas).
+	NewIsr        []int32 `protobuf:"varint,7,rep,packed,name=new_isr,json=newIsr,proto3" json:"new_isr,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AlterPartitionRequest) Reset() {
+	*x = AlterPartitionRequest{}
+	mi := &file_runnel_v1_metadata_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AlterPartitionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AlterPartitionRequest) ProtoMessage() {}
+
+func (x *AlterPartitionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_runnel_v1_metadata_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AlterPartitionRequest.ProtoReflect.Descriptor instead.
+func (*AlterPartitionRequest) Descriptor() ([]byte, []int) {
+	return file_runnel_v1_metadata_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *AlterPartitionRequest) GetNodeId() int32 {
+	if x != nil {
+		return x.NodeId
+	}
+	return 0
+}
+
+func (x *AlterPartitionRequest) GetSessionId() int64 {
+	if x != nil {
+		return x.SessionId
+	}
+	return 0
+}
+
+func (x *AlterPartitionRequest) GetTopic() string {
+	if x != nil {
+		return x.Topic
+	}
+	return ""
+}
+
+func (x *AlterPartitionRequest) GetPartition() int32 {
+	if x != nil {
+		return x.Partition
+	}
+	return 0
+}
+
+func (x *AlterPartitionRequest) GetLeaderEpoch() int32 {
+	if x != nil {
+		return x.LeaderEpoch
+	}
+	return 0
+}
+
+func (x *AlterPartitionRequest) GetPartitionEpoch() int32 {
+	if x != nil {
+		return x.PartitionEpoch
+	}
+	return 0
+}
+
+func (x *AlterPartitionRequest) GetNewIsr() []int32 {
+	if x != nil {
+		return x.NewIsr
+	}
+	return nil
+}
+
+type AlterPartitionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The partition state after the change.
+	Partition     *PartitionState `protobuf:"bytes,1,opt,name=partition,proto3" json:"partition,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AlterPartitionResponse) Reset() {
+	*x = AlterPartitionResponse{}
+	mi := &file_runnel_v1_metadata_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AlterPartitionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AlterPartitionResponse) ProtoMessage() {}
+
+func (x *AlterPartitionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_runnel_v1_metadata_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AlterPartitionResponse.ProtoReflect.Descriptor instead.
+func (*AlterPartitionResponse) Descriptor() ([]byte, []int) {
+	return file_runnel_v1_metadata_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *AlterPartitionResponse) GetPartition() *PartitionState {
+	if x != nil {
+		return x.Partition
+	}
+	return nil
+}
+
 var File_runnel_v1_metadata_proto protoreflect.FileDescriptor
 
 const file_runnel_v1_metadata_proto_rawDesc = "" +
@@ -584,14 +733,15 @@ const file_runnel_v1_metadata_proto_rawDesc = "" +
 	"!MetadataServiceDeleteTopicRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"$\n" +
 	"\"MetadataServiceDeleteTopicResponse\"\x18\n" +
-	"\x16GetClusterStateRequest\"\xc1\x01\n" +
+	"\x16GetClusterStateRequest\"\xe6\x01\n" +
 	"\x17GetClusterStateResponse\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\x03R\brevision\x12(\n" +
 	"\x06topics\x18\x02 \x03(\v2\x10.runnel.v1.TopicR\x06topics\x129\n" +
 	"\n" +
 	"partitions\x18\x03 \x03(\v2\x19.runnel.v1.PartitionStateR\n" +
 	"partitions\x12%\n" +
-	"\x05nodes\x18\x04 \x03(\v2\x0f.runnel.v1.NodeR\x05nodes\"\x0e\n" +
+	"\x05nodes\x18\x04 \x03(\v2\x0f.runnel.v1.NodeR\x05nodes\x12#\n" +
+	"\rcontroller_id\x18\x05 \x01(\tR\fcontrollerId\"\x0e\n" +
 	"\fWatchRequest\"\x99\x02\n" +
 	"\rWatchResponse\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\x03R\brevision\x12\x14\n" +
@@ -608,13 +758,25 @@ const file_runnel_v1_metadata_proto_rawDesc = "" +
 	"\x13NodeSessionResponse\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\x03R\tsessionId\x12,\n" +
-	"\x12session_timeout_ms\x18\x02 \x01(\x03R\x10sessionTimeoutMs2\xd3\x03\n" +
+	"\x12session_timeout_ms\x18\x02 \x01(\x03R\x10sessionTimeoutMs\"\xe8\x01\n" +
+	"\x15AlterPartitionRequest\x12\x17\n" +
+	"\anode_id\x18\x01 \x01(\x05R\x06nodeId\x12\x1d\n" +
+	"\n" +
+	"session_id\x18\x02 \x01(\x03R\tsessionId\x12\x14\n" +
+	"\x05topic\x18\x03 \x01(\tR\x05topic\x12\x1c\n" +
+	"\tpartition\x18\x04 \x01(\x05R\tpartition\x12!\n" +
+	"\fleader_epoch\x18\x05 \x01(\x05R\vleaderEpoch\x12'\n" +
+	"\x0fpartition_epoch\x18\x06 \x01(\x05R\x0epartitionEpoch\x12\x17\n" +
+	"\anew_isr\x18\a \x03(\x05R\x06newIsr\"Q\n" +
+	"\x16AlterPartitionResponse\x127\n" +
+	"\tpartition\x18\x01 \x01(\v2\x19.runnel.v1.PartitionStateR\tpartition2\xaa\x04\n" +
 	"\x0fMetadataService\x12j\n" +
 	"\vCreateTopic\x12,.runnel.v1.MetadataServiceCreateTopicRequest\x1a-.runnel.v1.MetadataServiceCreateTopicResponse\x12j\n" +
 	"\vDeleteTopic\x12,.runnel.v1.MetadataServiceDeleteTopicRequest\x1a-.runnel.v1.MetadataServiceDeleteTopicResponse\x12X\n" +
 	"\x0fGetClusterState\x12!.runnel.v1.GetClusterStateRequest\x1a\".runnel.v1.GetClusterStateResponse\x12<\n" +
 	"\x05Watch\x12\x17.runnel.v1.WatchRequest\x1a\x18.runnel.v1.WatchResponse0\x01\x12P\n" +
-	"\vNodeSession\x12\x1d.runnel.v1.NodeSessionRequest\x1a\x1e.runnel.v1.NodeSessionResponse(\x010\x01B1Z/github.com/runnel/runnel/gen/runnel/v1;runnelv1b\x06proto3"
+	"\vNodeSession\x12\x1d.runnel.v1.NodeSessionRequest\x1a\x1e.runnel.v1.NodeSessionResponse(\x010\x01\x12U\n" +
+	"\x0eAlterPartition\x12 .runnel.v1.AlterPartitionRequest\x1a!.runnel.v1.AlterPartitionResponseB1Z/github.com/runnel/runnel/gen/runnel/v1;runnelv1b\x06proto3"
 
 var (
 	file_runnel_v1_metadata_proto_rawDescOnce sync.Once
@@ -628,7 +790,7 @@ func file_runnel_v1_metadata_proto_rawDescGZIP() []byte {
 	return file_runnel_v1_metadata_proto_rawDescData
 }
 
-var file_runnel_v1_metadata_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_runnel_v1_metadata_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_runnel_v1_metadata_proto_goTypes = []any{
 	(*MetadataServiceCreateTopicRequest)(nil),  // 0: runnel.v1.MetadataServiceCreateTopicRequest
 	(*MetadataServiceCreateTopicResponse)(nil), // 1: runnel.v1.MetadataServiceCreateTopicResponse
@@ -640,37 +802,42 @@ var file_runnel_v1_metadata_proto_goTypes = []any{
 	(*WatchResponse)(nil),                      // 7: runnel.v1.WatchResponse
 	(*NodeSessionRequest)(nil),                 // 8: runnel.v1.NodeSessionRequest
 	(*NodeSessionResponse)(nil),                // 9: runnel.v1.NodeSessionResponse
-	nil,                                        // 10: runnel.v1.MetadataServiceCreateTopicRequest.ConfigsEntry
-	(*Topic)(nil),                              // 11: runnel.v1.Topic
-	(*PartitionState)(nil),                     // 12: runnel.v1.PartitionState
-	(*Node)(nil),                               // 13: runnel.v1.Node
+	(*AlterPartitionRequest)(nil),              // 10: runnel.v1.AlterPartitionRequest
+	(*AlterPartitionResponse)(nil),             // 11: runnel.v1.AlterPartitionResponse
+	nil,                                        // 12: runnel.v1.MetadataServiceCreateTopicRequest.ConfigsEntry
+	(*Topic)(nil),                              // 13: runnel.v1.Topic
+	(*PartitionState)(nil),                     // 14: runnel.v1.PartitionState
+	(*Node)(nil),                               // 15: runnel.v1.Node
 }
 var file_runnel_v1_metadata_proto_depIdxs = []int32{
-	10, // 0: runnel.v1.MetadataServiceCreateTopicRequest.configs:type_name -> runnel.v1.MetadataServiceCreateTopicRequest.ConfigsEntry
-	11, // 1: runnel.v1.MetadataServiceCreateTopicResponse.topic:type_name -> runnel.v1.Topic
-	12, // 2: runnel.v1.MetadataServiceCreateTopicResponse.partitions:type_name -> runnel.v1.PartitionState
-	11, // 3: runnel.v1.GetClusterStateResponse.topics:type_name -> runnel.v1.Topic
-	12, // 4: runnel.v1.GetClusterStateResponse.partitions:type_name -> runnel.v1.PartitionState
-	13, // 5: runnel.v1.GetClusterStateResponse.nodes:type_name -> runnel.v1.Node
-	11, // 6: runnel.v1.WatchResponse.topics:type_name -> runnel.v1.Topic
-	12, // 7: runnel.v1.WatchResponse.partitions:type_name -> runnel.v1.PartitionState
-	13, // 8: runnel.v1.WatchResponse.nodes:type_name -> runnel.v1.Node
-	13, // 9: runnel.v1.NodeSessionRequest.node:type_name -> runnel.v1.Node
-	0,  // 10: runnel.v1.MetadataService.CreateTopic:input_type -> runnel.v1.MetadataServiceCreateTopicRequest
-	2,  // 11: runnel.v1.MetadataService.DeleteTopic:input_type -> runnel.v1.MetadataServiceDeleteTopicRequest
-	4,  // 12: runnel.v1.MetadataService.GetClusterState:input_type -> runnel.v1.GetClusterStateRequest
-	6,  // 13: runnel.v1.MetadataService.Watch:input_type -> runnel.v1.WatchRequest
-	8,  // 14: runnel.v1.MetadataService.NodeSession:input_type -> runnel.v1.NodeSessionRequest
-	1,  // 15: runnel.v1.MetadataService.CreateTopic:output_type -> runnel.v1.MetadataServiceCreateTopicResponse
-	3,  // 16: runnel.v1.MetadataService.DeleteTopic:output_type -> runnel.v1.MetadataServiceDeleteTopicResponse
-	5,  // 17: runnel.v1.MetadataService.GetClusterState:output_type -> runnel.v1.GetClusterStateResponse
-	7,  // 18: runnel.v1.MetadataService.Watch:output_type -> runnel.v1.WatchResponse
-	9,  // 19: runnel.v1.MetadataService.NodeSession:output_type -> runnel.v1.NodeSessionResponse
-	15, // [15:20] is the sub-list for method output_type
-	10, // [10:15] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	12, // 0: runnel.v1.MetadataServiceCreateTopicRequest.configs:type_name -> runnel.v1.MetadataServiceCreateTopicRequest.ConfigsEntry
+	13, // 1: runnel.v1.MetadataServiceCreateTopicResponse.topic:type_name -> runnel.v1.Topic
+	14, // 2: runnel.v1.MetadataServiceCreateTopicResponse.partitions:type_name -> runnel.v1.PartitionState
+	13, // 3: runnel.v1.GetClusterStateResponse.topics:type_name -> runnel.v1.Topic
+	14, // 4: runnel.v1.GetClusterStateResponse.partitions:type_name -> runnel.v1.PartitionState
+	15, // 5: runnel.v1.GetClusterStateResponse.nodes:type_name -> runnel.v1.Node
+	13, // 6: runnel.v1.WatchResponse.topics:type_name -> runnel.v1.Topic
+	14, // 7: runnel.v1.WatchResponse.partitions:type_name -> runnel.v1.PartitionState
+	15, // 8: runnel.v1.WatchResponse.nodes:type_name -> runnel.v1.Node
+	15, // 9: runnel.v1.NodeSessionRequest.node:type_name -> runnel.v1.Node
+	14, // 10: runnel.v1.AlterPartitionResponse.partition:type_name -> runnel.v1.PartitionState
+	0,  // 11: runnel.v1.MetadataService.CreateTopic:input_type -> runnel.v1.MetadataServiceCreateTopicRequest
+	2,  // 12: runnel.v1.MetadataService.DeleteTopic:input_type -> runnel.v1.MetadataServiceDeleteTopicRequest
+	4,  // 13: runnel.v1.MetadataService.GetClusterState:input_type -> runnel.v1.GetClusterStateRequest
+	6,  // 14: runnel.v1.MetadataService.Watch:input_type -> runnel.v1.WatchRequest
+	8,  // 15: runnel.v1.MetadataService.NodeSession:input_type -> runnel.v1.NodeSessionRequest
+	10, // 16: runnel.v1.MetadataService.AlterPartition:input_type -> runnel.v1.AlterPartitionRequest
+	1,  // 17: runnel.v1.MetadataService.CreateTopic:output_type -> runnel.v1.MetadataServiceCreateTopicResponse
+	3,  // 18: runnel.v1.MetadataService.DeleteTopic:output_type -> runnel.v1.MetadataServiceDeleteTopicResponse
+	5,  // 19: runnel.v1.MetadataService.GetClusterState:output_type -> runnel.v1.GetClusterStateResponse
+	7,  // 20: runnel.v1.MetadataService.Watch:output_type -> runnel.v1.WatchResponse
+	9,  // 21: runnel.v1.MetadataService.NodeSession:output_type -> runnel.v1.NodeSessionResponse
+	11, // 22: runnel.v1.MetadataService.AlterPartition:output_type -> runnel.v1.AlterPartitionResponse
+	17, // [17:23] is the sub-list for method output_type
+	11, // [11:17] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_runnel_v1_metadata_proto_init() }
@@ -685,7 +852,7 @@ func file_runnel_v1_metadata_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_runnel_v1_metadata_proto_rawDesc), len(file_runnel_v1_metadata_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   11,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -24,6 +24,7 @@ const (
 	MetadataService_GetClusterState_FullMethodName = "/runnel.v1.MetadataService/GetClusterState"
 	MetadataService_Watch_FullMethodName           = "/runnel.v1.MetadataService/Watch"
 	MetadataService_NodeSession_FullMethodName     = "/runnel.v1.MetadataService/NodeSession"
+	MetadataService_AlterPartition_FullMethodName  = "/runnel.v1.MetadataService/AlterPartition"
 )
 
 // MetadataServiceClient is the client API for MetadataService service.
@@ -44,6 +45,11 @@ type MetadataServiceClient interface {
 	// NodeSession keeps a storage node registered (and live) for as long as the stream lives and
 	// heartbeats arrive. The first request carries the node; later ones are heartbeats.
 	NodeSession(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[NodeSessionRequest, NodeSessionResponse], error)
+	// AlterPartition is a partition leader's proposal of a new ISR. It is applied only when the
+	// sender leads the partition at the given leader epoch and the partition epoch still matches
+	// (an etcd compare-and-swap); a stale proposal is refused with INVALID_UPDATE_VERSION or
+	// FENCED_LEADER_EPOCH, never merged.
+	AlterPartition(ctx context.Context, in *AlterPartitionRequest, opts ...grpc.CallOption) (*AlterPartitionResponse, error)
 }
 
 type metadataServiceClient struct {
@@ -116,6 +122,16 @@ func (c *metadataServiceClient) NodeSession(ctx context.Context, opts ...grpc.Ca
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type MetadataService_NodeSessionClient = grpc.BidiStreamingClient[NodeSessionRequest, NodeSessionResponse]
 
+func (c *metadataServiceClient) AlterPartition(ctx context.Context, in *AlterPartitionRequest, opts ...grpc.CallOption) (*AlterPartitionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AlterPartitionResponse)
+	err := c.cc.Invoke(ctx, MetadataService_AlterPartition_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MetadataServiceServer is the server API for MetadataService service.
 // All implementations must embed UnimplementedMetadataServiceServer
 // for forward compatibility.
@@ -134,6 +150,11 @@ type MetadataServiceServer interface {
 	// NodeSession keeps a storage node registered (and live) for as long as the stream lives and
 	// heartbeats arrive. The first request carries the node; later ones are heartbeats.
 	NodeSession(grpc.BidiStreamingServer[NodeSessionRequest, NodeSessionResponse]) error
+	// AlterPartition is a partition leader's proposal of a new ISR. It is applied only when the
+	// sender leads the partition at the given leader epoch and the partition epoch still matches
+	// (an etcd compare-and-swap); a stale proposal is refused with INVALID_UPDATE_VERSION or
+	// FENCED_LEADER_EPOCH, never merged.
+	AlterPartition(context.Context, *AlterPartitionRequest) (*AlterPartitionResponse, error)
 	mustEmbedUnimplementedMetadataServiceServer()
 }
 
@@ -158,6 +179,9 @@ func (UnimplementedMetadataServiceServer) Watch(*WatchRequest, grpc.ServerStream
 }
 func (UnimplementedMetadataServiceServer) NodeSession(grpc.BidiStreamingServer[NodeSessionRequest, NodeSessionResponse]) error {
 	return status.Error(codes.Unimplemented, "method NodeSession not implemented")
+}
+func (UnimplementedMetadataServiceServer) AlterPartition(context.Context, *AlterPartitionRequest) (*AlterPartitionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AlterPartition not implemented")
 }
 func (UnimplementedMetadataServiceServer) mustEmbedUnimplementedMetadataServiceServer() {}
 func (UnimplementedMetadataServiceServer) testEmbeddedByValue()                         {}
@@ -252,6 +276,24 @@ func _MetadataService_NodeSession_Handler(srv interface{}, stream grpc.ServerStr
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type MetadataService_NodeSessionServer = grpc.BidiStreamingServer[NodeSessionRequest, NodeSessionResponse]
 
+func _MetadataService_AlterPartition_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AlterPartitionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetadataServiceServer).AlterPartition(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MetadataService_AlterPartition_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetadataServiceServer).AlterPartition(ctx, req.(*AlterPartitionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // MetadataService_ServiceDesc is the grpc.ServiceDesc for MetadataService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -270,6 +312,10 @@ var MetadataService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetClusterState",
 			Handler:    _MetadataService_GetClusterState_Handler,
+		},
+		{
+			MethodName: "AlterPartition",
+			Handler:    _MetadataService_AlterPartition_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -522,6 +522,369 @@ func (x *PartitionOffsets) GetMessage() string {
 	return ""
 }
 
+type ReplicateRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The follower's node id (every message).
+	FollowerId int32 `protobuf:"varint,1,opt,name=follower_id,json=followerId,proto3" json:"follower_id,omitempty"`
+	// Positions that changed since the last message; the first message holds all of them.
+	Positions []*ReplicaPosition `protobuf:"bytes,2,rep,name=positions,proto3" json:"positions,omitempty"`
+	// Partitions the follower stopped following on this leader.
+	Removed       []*TopicPartition `protobuf:"bytes,3,rep,name=removed,proto3" json:"removed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReplicateRequest) Reset() {
+	*x = ReplicateRequest{}
+	mi := &file_runnel_v1_storage_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplicateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplicateRequest) ProtoMessage() {}
+
+func (x *ReplicateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_runnel_v1_storage_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplicateRequest.ProtoReflect.Descriptor instead.
+func (*ReplicateRequest) Descriptor() ([]byte, []int) {
+	return file_runnel_v1_storage_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ReplicateRequest) GetFollowerId() int32 {
+	if x != nil {
+		return x.FollowerId
+	}
+	return 0
+}
+
+func (x *ReplicateRequest) GetPositions() []*ReplicaPosition {
+	if x != nil {
+		return x.Positions
+	}
+	return nil
+}
+
+func (x *ReplicateRequest) GetRemoved() []*TopicPartition {
+	if x != nil {
+		return x.Removed
+	}
+	return nil
+}
+
+// ReplicaPosition is where a follower's log of one partition ends.
+type ReplicaPosition struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Topic     string                 `protobuf:"bytes,1,opt,name=topic,proto3" json:"topic,omitempty"`
+	Partition int32                  `protobuf:"varint,2,opt,name=partition,proto3" json:"partition,omitempty"`
+	// The leader epoch the follower knows for the partition; a stale one is answered
+	// FENCED_LEADER_EPOCH, a newer one UNKNOWN_LEADER_EPOCH.
+	LeaderEpoch int32 `protobuf:"varint,3,opt,name=leader_epoch,json=leaderEpoch,proto3" json:"leader_epoch,omitempty"`
+	// The follower's log end offset: the next offset it needs.
+	FetchOffset int64 `protobuf:"varint,4,opt,name=fetch_offset,json=fetchOffset,proto3" json:"fetch_offset,omitempty"`
+	// The epoch of the follower's last batch, -1 when its log is empty.
+	LastFetchedEpoch int32 `protobuf:"varint,5,opt,name=last_fetched_epoch,json=lastFetchedEpoch,proto3" json:"last_fetched_epoch,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *ReplicaPosition) Reset() {
+	*x = ReplicaPosition{}
+	mi := &file_runnel_v1_storage_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplicaPosition) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplicaPosition) ProtoMessage() {}
+
+func (x *ReplicaPosition) ProtoReflect() protoreflect.Message {
+	mi := &file_runnel_v1_storage_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplicaPosition.ProtoReflect.Descriptor instead.
+func (*ReplicaPosition) Descriptor() ([]byte, []int) {
+	return file_runnel_v1_storage_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ReplicaPosition) GetTopic() string {
+	if x != nil {
+		return x.Topic
+	}
+	return ""
+}
+
+func (x *ReplicaPosition) GetPartition() int32 {
+	if x != nil {
+		return x.Partition
+	}
+	return 0
+}
+
+func (x *ReplicaPosition) GetLeaderEpoch() int32 {
+	if x != nil {
+		return x.LeaderEpoch
+	}
+	return 0
+}
+
+func (x *ReplicaPosition) GetFetchOffset() int64 {
+	if x != nil {
+		return x.FetchOffset
+	}
+	return 0
+}
+
+func (x *ReplicaPosition) GetLastFetchedEpoch() int32 {
+	if x != nil {
+		return x.LastFetchedEpoch
+	}
+	return 0
+}
+
+type ReplicateResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Partitions    []*ReplicaData         `protobuf:"bytes,1,rep,name=partitions,proto3" json:"partitions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReplicateResponse) Reset() {
+	*x = ReplicateResponse{}
+	mi := &file_runnel_v1_storage_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplicateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplicateResponse) ProtoMessage() {}
+
+func (x *ReplicateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_runnel_v1_storage_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplicateResponse.ProtoReflect.Descriptor instead.
+func (*ReplicateResponse) Descriptor() ([]byte, []int) {
+	return file_runnel_v1_storage_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ReplicateResponse) GetPartitions() []*ReplicaData {
+	if x != nil {
+		return x.Partitions
+	}
+	return nil
+}
+
+// ReplicaData answers one position of one partition.
+type ReplicaData struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Topic       string                 `protobuf:"bytes,1,opt,name=topic,proto3" json:"topic,omitempty"`
+	Partition   int32                  `protobuf:"varint,2,opt,name=partition,proto3" json:"partition,omitempty"`
+	LeaderEpoch int32                  `protobuf:"varint,3,opt,name=leader_epoch,json=leaderEpoch,proto3" json:"leader_epoch,omitempty"`
+	// Whole record batches starting at the follower's fetch offset, as stored by the leader.
+	Records        []byte `protobuf:"bytes,4,opt,name=records,proto3" json:"records,omitempty"`
+	HighWatermark  int64  `protobuf:"varint,5,opt,name=high_watermark,json=highWatermark,proto3" json:"high_watermark,omitempty"`
+	LogStartOffset int64  `protobuf:"varint,6,opt,name=log_start_offset,json=logStartOffset,proto3" json:"log_start_offset,omitempty"`
+	LogEndOffset   int64  `protobuf:"varint,7,opt,name=log_end_offset,json=logEndOffset,proto3" json:"log_end_offset,omitempty"`
+	// Set when the follower's log diverged: truncate to end_offset (the end of the largest epoch
+	// both logs share, KIP-279/KIP-320), then send the position again.
+	DivergingEpoch *EpochEndOffset `protobuf:"bytes,8,opt,name=diverging_epoch,json=divergingEpoch,proto3" json:"diverging_epoch,omitempty"`
+	// A catalogue name (FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH, NOT_LEADER_OR_FOLLOWER,
+	// OFFSET_OUT_OF_RANGE, ...), empty on success.
+	Error         string `protobuf:"bytes,9,opt,name=error,proto3" json:"error,omitempty"`
+	Message       string `protobuf:"bytes,10,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReplicaData) Reset() {
+	*x = ReplicaData{}
+	mi := &file_runnel_v1_storage_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplicaData) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplicaData) ProtoMessage() {}
+
+func (x *ReplicaData) ProtoReflect() protoreflect.Message {
+	mi := &file_runnel_v1_storage_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplicaData.ProtoReflect.Descriptor instead.
+func (*ReplicaData) Descriptor() ([]byte, []int) {
+	return file_runnel_v1_storage_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ReplicaData) GetTopic() string {
+	if x != nil {
+		return x.Topic
+	}
+	return ""
+}
+
+func (x *ReplicaData) GetPartition() int32 {
+	if x != nil {
+		return x.Partition
+	}
+	return 0
+}
+
+func (x *ReplicaData) GetLeaderEpoch() int32 {
+	if x != nil {
+		return x.LeaderEpoch
+	}
+	return 0
+}
+
+func (x *ReplicaData) GetRecords() []byte {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
+func (x *ReplicaData) GetHighWatermark() int64 {
+	if x != nil {
+		return x.HighWatermark
+	}
+	return 0
+}
+
+func (x *ReplicaData) GetLogStartOffset() int64 {
+	if x != nil {
+		return x.LogStartOffset
+	}
+	return 0
+}
+
+func (x *ReplicaData) GetLogEndOffset() int64 {
+	if x != nil {
+		return x.LogEndOffset
+	}
+	return 0
+}
+
+func (x *ReplicaData) GetDivergingEpoch() *EpochEndOffset {
+	if x != nil {
+		return x.DivergingEpoch
+	}
+	return nil
+}
+
+func (x *ReplicaData) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *ReplicaData) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+// EpochEndOffset is the end offset of a leader epoch in a log.
+type EpochEndOffset struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Epoch         int32                  `protobuf:"varint,1,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	EndOffset     int64                  `protobuf:"varint,2,opt,name=end_offset,json=endOffset,proto3" json:"end_offset,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EpochEndOffset) Reset() {
+	*x = EpochEndOffset{}
+	mi := &file_runnel_v1_storage_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EpochEndOffset) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EpochEndOffset) ProtoMessage() {}
+
+func (x *EpochEndOffset) ProtoReflect() protoreflect.Message {
+	mi := &file_runnel_v1_storage_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EpochEndOffset.ProtoReflect.Descriptor instead.
+func (*EpochEndOffset) Descriptor() ([]byte, []int) {
+	return file_runnel_v1_storage_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *EpochEndOffset) GetEpoch() int32 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
+}
+
+func (x *EpochEndOffset) GetEndOffset() int64 {
+	if x != nil {
+		return x.EndOffset
+	}
+	return 0
+}
+
 var File_runnel_v1_storage_proto protoreflect.FileDescriptor
 
 const file_runnel_v1_storage_proto_rawDesc = "" +
@@ -570,11 +933,43 @@ const file_runnel_v1_storage_proto_rawDesc = "" +
 	"\x0ehigh_watermark\x18\x04 \x01(\x03R\rhighWatermark\x12$\n" +
 	"\x0elog_end_offset\x18\x05 \x01(\x03R\flogEndOffset\x12\x14\n" +
 	"\x05error\x18\x06 \x01(\tR\x05error\x12\x18\n" +
-	"\amessage\x18\a \x01(\tR\amessage2\xf4\x01\n" +
+	"\amessage\x18\a \x01(\tR\amessage\"\xa2\x01\n" +
+	"\x10ReplicateRequest\x12\x1f\n" +
+	"\vfollower_id\x18\x01 \x01(\x05R\n" +
+	"followerId\x128\n" +
+	"\tpositions\x18\x02 \x03(\v2\x1a.runnel.v1.ReplicaPositionR\tpositions\x123\n" +
+	"\aremoved\x18\x03 \x03(\v2\x19.runnel.v1.TopicPartitionR\aremoved\"\xb9\x01\n" +
+	"\x0fReplicaPosition\x12\x14\n" +
+	"\x05topic\x18\x01 \x01(\tR\x05topic\x12\x1c\n" +
+	"\tpartition\x18\x02 \x01(\x05R\tpartition\x12!\n" +
+	"\fleader_epoch\x18\x03 \x01(\x05R\vleaderEpoch\x12!\n" +
+	"\ffetch_offset\x18\x04 \x01(\x03R\vfetchOffset\x12,\n" +
+	"\x12last_fetched_epoch\x18\x05 \x01(\x05R\x10lastFetchedEpoch\"K\n" +
+	"\x11ReplicateResponse\x126\n" +
+	"\n" +
+	"partitions\x18\x01 \x03(\v2\x16.runnel.v1.ReplicaDataR\n" +
+	"partitions\"\xe9\x02\n" +
+	"\vReplicaData\x12\x14\n" +
+	"\x05topic\x18\x01 \x01(\tR\x05topic\x12\x1c\n" +
+	"\tpartition\x18\x02 \x01(\x05R\tpartition\x12!\n" +
+	"\fleader_epoch\x18\x03 \x01(\x05R\vleaderEpoch\x12\x18\n" +
+	"\arecords\x18\x04 \x01(\fR\arecords\x12%\n" +
+	"\x0ehigh_watermark\x18\x05 \x01(\x03R\rhighWatermark\x12(\n" +
+	"\x10log_start_offset\x18\x06 \x01(\x03R\x0elogStartOffset\x12$\n" +
+	"\x0elog_end_offset\x18\a \x01(\x03R\flogEndOffset\x12B\n" +
+	"\x0fdiverging_epoch\x18\b \x01(\v2\x19.runnel.v1.EpochEndOffsetR\x0edivergingEpoch\x12\x14\n" +
+	"\x05error\x18\t \x01(\tR\x05error\x12\x18\n" +
+	"\amessage\x18\n" +
+	" \x01(\tR\amessage\"E\n" +
+	"\x0eEpochEndOffset\x12\x14\n" +
+	"\x05epoch\x18\x01 \x01(\x05R\x05epoch\x12\x1d\n" +
+	"\n" +
+	"end_offset\x18\x02 \x01(\x03R\tendOffset2\xc0\x02\n" +
 	"\x0eStorageService\x12=\n" +
 	"\x06Append\x12\x18.runnel.v1.AppendRequest\x1a\x19.runnel.v1.AppendResponse\x12:\n" +
 	"\x05Fetch\x12\x17.runnel.v1.FetchRequest\x1a\x18.runnel.v1.FetchResponse\x12g\n" +
-	"\x14ListPartitionOffsets\x12&.runnel.v1.ListPartitionOffsetsRequest\x1a'.runnel.v1.ListPartitionOffsetsResponseB1Z/github.com/runnel/runnel/gen/runnel/v1;runnelv1b\x06proto3"
+	"\x14ListPartitionOffsets\x12&.runnel.v1.ListPartitionOffsetsRequest\x1a'.runnel.v1.ListPartitionOffsetsResponse\x12J\n" +
+	"\tReplicate\x12\x1b.runnel.v1.ReplicateRequest\x1a\x1c.runnel.v1.ReplicateResponse(\x010\x01B1Z/github.com/runnel/runnel/gen/runnel/v1;runnelv1b\x06proto3"
 
 var (
 	file_runnel_v1_storage_proto_rawDescOnce sync.Once
@@ -588,7 +983,7 @@ func file_runnel_v1_storage_proto_rawDescGZIP() []byte {
 	return file_runnel_v1_storage_proto_rawDescData
 }
 
-var file_runnel_v1_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_runnel_v1_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_runnel_v1_storage_proto_goTypes = []any{
 	(*AppendRequest)(nil),                // 0: runnel.v1.AppendRequest
 	(*AppendResponse)(nil),               // 1: runnel.v1.AppendResponse
@@ -597,24 +992,35 @@ var file_runnel_v1_storage_proto_goTypes = []any{
 	(*ListPartitionOffsetsRequest)(nil),  // 4: runnel.v1.ListPartitionOffsetsRequest
 	(*ListPartitionOffsetsResponse)(nil), // 5: runnel.v1.ListPartitionOffsetsResponse
 	(*PartitionOffsets)(nil),             // 6: runnel.v1.PartitionOffsets
-	(Acks)(0),                            // 7: runnel.v1.Acks
-	(*TopicPartition)(nil),               // 8: runnel.v1.TopicPartition
+	(*ReplicateRequest)(nil),             // 7: runnel.v1.ReplicateRequest
+	(*ReplicaPosition)(nil),              // 8: runnel.v1.ReplicaPosition
+	(*ReplicateResponse)(nil),            // 9: runnel.v1.ReplicateResponse
+	(*ReplicaData)(nil),                  // 10: runnel.v1.ReplicaData
+	(*EpochEndOffset)(nil),               // 11: runnel.v1.EpochEndOffset
+	(Acks)(0),                            // 12: runnel.v1.Acks
+	(*TopicPartition)(nil),               // 13: runnel.v1.TopicPartition
 }
 var file_runnel_v1_storage_proto_depIdxs = []int32{
-	7, // 0: runnel.v1.AppendRequest.acks:type_name -> runnel.v1.Acks
-	8, // 1: runnel.v1.ListPartitionOffsetsRequest.partitions:type_name -> runnel.v1.TopicPartition
-	6, // 2: runnel.v1.ListPartitionOffsetsResponse.partitions:type_name -> runnel.v1.PartitionOffsets
-	0, // 3: runnel.v1.StorageService.Append:input_type -> runnel.v1.AppendRequest
-	2, // 4: runnel.v1.StorageService.Fetch:input_type -> runnel.v1.FetchRequest
-	4, // 5: runnel.v1.StorageService.ListPartitionOffsets:input_type -> runnel.v1.ListPartitionOffsetsRequest
-	1, // 6: runnel.v1.StorageService.Append:output_type -> runnel.v1.AppendResponse
-	3, // 7: runnel.v1.StorageService.Fetch:output_type -> runnel.v1.FetchResponse
-	5, // 8: runnel.v1.StorageService.ListPartitionOffsets:output_type -> runnel.v1.ListPartitionOffsetsResponse
-	6, // [6:9] is the sub-list for method output_type
-	3, // [3:6] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	12, // 0: runnel.v1.AppendRequest.acks:type_name -> runnel.v1.Acks
+	13, // 1: runnel.v1.ListPartitionOffsetsRequest.partitions:type_name -> runnel.v1.TopicPartition
+	6,  // 2: runnel.v1.ListPartitionOffsetsResponse.partitions:type_name -> runnel.v1.PartitionOffsets
+	8,  // 3: runnel.v1.ReplicateRequest.positions:type_name -> runnel.v1.ReplicaPosition
+	13, // 4: runnel.v1.ReplicateRequest.removed:type_name -> runnel.v1.TopicPartition
+	10, // 5: runnel.v1.ReplicateResponse.partitions:type_name -> runnel.v1.ReplicaData
+	11, // 6: runnel.v1.ReplicaData.diverging_epoch:type_name -> runnel.v1.EpochEndOffset
+	0,  // 7: runnel.v1.StorageService.Append:input_type -> runnel.v1.AppendRequest
+	2,  // 8: runnel.v1.StorageService.Fetch:input_type -> runnel.v1.FetchRequest
+	4,  // 9: runnel.v1.StorageService.ListPartitionOffsets:input_type -> runnel.v1.ListPartitionOffsetsRequest
+	7,  // 10: runnel.v1.StorageService.Replicate:input_type -> runnel.v1.ReplicateRequest
+	1,  // 11: runnel.v1.StorageService.Append:output_type -> runnel.v1.AppendResponse
+	3,  // 12: runnel.v1.StorageService.Fetch:output_type -> runnel.v1.FetchResponse
+	5,  // 13: runnel.v1.StorageService.ListPartitionOffsets:output_type -> runnel.v1.ListPartitionOffsetsResponse
+	9,  // 14: runnel.v1.StorageService.Replicate:output_type -> runnel.v1.ReplicateResponse
+	11, // [11:15] is the sub-list for method output_type
+	7,  // [7:11] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_runnel_v1_storage_proto_init() }
@@ -629,7 +1035,7 @@ func file_runnel_v1_storage_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_runnel_v1_storage_proto_rawDesc), len(file_runnel_v1_storage_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

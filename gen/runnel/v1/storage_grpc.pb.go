@@ -22,6 +22,7 @@ const (
 	StorageService_Append_FullMethodName               = "/runnel.v1.StorageService/Append"
 	StorageService_Fetch_FullMethodName                = "/runnel.v1.StorageService/Fetch"
 	StorageService_ListPartitionOffsets_FullMethodName = "/runnel.v1.StorageService/ListPartitionOffsets"
+	StorageService_Replicate_FullMethodName            = "/runnel.v1.StorageService/Replicate"
 )
 
 // StorageServiceClient is the client API for StorageService service.
@@ -37,6 +38,12 @@ type StorageServiceClient interface {
 	Fetch(ctx context.Context, in *FetchRequest, opts ...grpc.CallOption) (*FetchResponse, error)
 	// ListPartitionOffsets returns log start, high watermark and log end of partitions this node leads.
 	ListPartitionOffsets(ctx context.Context, in *ListPartitionOffsetsRequest, opts ...grpc.CallOption) (*ListPartitionOffsetsResponse, error)
+	// Replicate is the one long-lived stream between a follower node and a leader node, carrying all
+	// partitions the follower follows on that leader. The follower sends its position (log end offset
+	// and the epoch of its last batch) whenever it changes; the leader answers each position with the
+	// batches from there as soon as they are appended (no polling delay), its high watermark, or the
+	// offset to truncate to when the follower's log diverged.
+	Replicate(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ReplicateRequest, ReplicateResponse], error)
 }
 
 type storageServiceClient struct {
@@ -77,6 +84,19 @@ func (c *storageServiceClient) ListPartitionOffsets(ctx context.Context, in *Lis
 	return out, nil
 }
 
+func (c *storageServiceClient) Replicate(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ReplicateRequest, ReplicateResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &StorageService_ServiceDesc.Streams[0], StorageService_Replicate_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ReplicateRequest, ReplicateResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type StorageService_ReplicateClient = grpc.BidiStreamingClient[ReplicateRequest, ReplicateResponse]
+
 // StorageServiceServer is the server API for StorageService service.
 // All implementations must embed UnimplementedStorageServiceServer
 // for forward compatibility.
@@ -90,6 +110,12 @@ type StorageServiceServer interface {
 	Fetch(context.Context, *FetchRequest) (*FetchResponse, error)
 	// ListPartitionOffsets returns log start, high watermark and log end of partitions this node leads.
 	ListPartitionOffsets(context.Context, *ListPartitionOffsetsRequest) (*ListPartitionOffsetsResponse, error)
+	// Replicate is the one long-lived stream between a follower node and a leader node, carrying all
+	// partitions the follower follows on that leader. The follower sends its position (log end offset
+	// and the epoch of its last batch) whenever it changes; the leader answers each position with the
+	// batches from there as soon as they are appended (no polling delay), its high watermark, or the
+	// offset to truncate to when the follower's log diverged.
+	Replicate(grpc.BidiStreamingServer[ReplicateRequest, ReplicateResponse]) error
 	mustEmbedUnimplementedStorageServiceServer()
 }
 
@@ -108,6 +134,9 @@ func (UnimplementedStorageServiceServer) Fetch(context.Context, *FetchRequest) (
 }
 func (UnimplementedStorageServiceServer) ListPartitionOffsets(context.Context, *ListPartitionOffsetsRequest) (*ListPartitionOffsetsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListPartitionOffsets not implemented")
+}
+func (UnimplementedStorageServiceServer) Replicate(grpc.BidiStreamingServer[ReplicateRequest, ReplicateResponse]) error {
+	return status.Error(codes.Unimplemented, "method Replicate not implemented")
 }
 func (UnimplementedStorageServiceServer) mustEmbedUnimplementedStorageServiceServer() {}
 func (UnimplementedStorageServiceServer) testEmbeddedByValue()                        {}
@@ -184,6 +213,13 @@ func _StorageService_ListPartitionOffsets_Handler(srv interface{}, ctx context.C
 	return interceptor(ctx, in, info, handler)
 }
 
+func _StorageService_Replicate_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(StorageServiceServer).Replicate(&grpc.GenericServerStream[ReplicateRequest, ReplicateResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type StorageService_ReplicateServer = grpc.BidiStreamingServer[ReplicateRequest, ReplicateResponse]
+
 // StorageService_ServiceDesc is the grpc.ServiceDesc for StorageService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -204,6 +240,13 @@ var StorageService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _StorageService_ListPartitionOffsets_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "Replicate",
+			Handler:       _StorageService_Replicate_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
+		},
+	},
 	Metadata: "runnel/v1/storage.proto",
 }
