@@ -24,7 +24,11 @@
 //     NOT_ENOUGH_REPLICAS are retried after a metadata change or a short backoff (router.Do) until
 //     the delivery deadline: the request's timeout_ms, else the configured DeliveryTimeout. A batch
 //     shared by several requests uses the latest of their deadlines; each request stops waiting at
-//     its own. NOT_ENOUGH_REPLICAS_AFTER_APPEND and every other error are final: retrying them
+//     its own. When the deadline passes while the leader still answers NOT_ENOUGH_REPLICAS or the
+//     partition has no leader (LEADER_NOT_AVAILABLE), that is the error reported; otherwise
+//     REQUEST_TIMED_OUT naming the last error. Retried appends are at-least-once: a write that timed
+//     out may already be in the log, and a retry can store it twice (there is no idempotent
+//     producer yet). NOT_ENOUGH_REPLICAS_AFTER_APPEND and every other error are final: retrying them
 //     could duplicate records or cannot help. A batch still queued when its deadline passes is
 //     failed with REQUEST_TIMED_OUT without being sent.
 //   - acks=0: the answer comes once the records are validated and queued; results carry the

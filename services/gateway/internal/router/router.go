@@ -117,7 +117,21 @@ func (r *Router) Do(ctx context.Context, topic string, partition int32, retriabl
 	}
 }
 
+// timedOut is the answer when retries run out of time. When the cluster's last answer says the
+// partition cannot take writes now (NOT_ENOUGH_REPLICAS, LEADER_NOT_AVAILABLE) that answer is what
+// the caller sees, so a user learns why, not only that time ran out; anything else becomes
+// REQUEST_TIMED_OUT naming the last error.
 func timedOut(last error, attempts int) error {
-	return rpcerr.Wrap(rpcerr.RequestTimedOut, last,
-		"gave up after %d attempts, last error: %v; retry, or raise the timeout", attempts, last)
+	switch c := rpcerr.CodeOf(last); c {
+	case rpcerr.NotEnoughReplicas, rpcerr.LeaderNotAvailable:
+		msg := last.Error()
+		var e *rpcerr.Error
+		if errors.As(last, &e) {
+			msg = e.Msg
+		}
+		return rpcerr.Wrap(c, last, "%s (still so after %d attempts until the delivery timeout)", msg, attempts)
+	default:
+		return rpcerr.Wrap(rpcerr.RequestTimedOut, last,
+			"gave up after %d attempts, last error: %v; retry, or raise the timeout", attempts, last)
+	}
 }

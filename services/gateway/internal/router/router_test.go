@@ -3,6 +3,7 @@ package router
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,7 +95,7 @@ func TestDoRetriesUntilSuccessOrDeadline(t *testing.T) {
 		t.Fatalf("Do = %v after %d calls", err, calls)
 	}
 
-	// The deadline ends retries with REQUEST_TIMED_OUT naming the last error.
+	// The deadline ends retries with the last definite answer (here LEADER_NOT_AVAILABLE).
 	short, cancelShort := context.WithTimeout(ctx, 100*time.Millisecond)
 	defer cancelShort()
 	err = r.Do(short, "t", 1, retriable, func(context.Context, Leader) error {
@@ -102,8 +103,18 @@ func TestDoRetriesUntilSuccessOrDeadline(t *testing.T) {
 		return nil
 	})
 	var e *rpcerr.Error
-	if !errors.As(err, &e) || e.Code != rpcerr.RequestTimedOut || !errors.Is(e.Unwrap(), rpcerr.LeaderNotAvailable) {
-		t.Fatalf("Do = %v, want REQUEST_TIMED_OUT after LEADER_NOT_AVAILABLE", err)
+	if !errors.As(err, &e) || e.Code != rpcerr.LeaderNotAvailable || !strings.Contains(e.Error(), "attempts") {
+		t.Fatalf("Do = %v, want LEADER_NOT_AVAILABLE saying it was retried", err)
+	}
+
+	// Any other failure until the deadline is REQUEST_TIMED_OUT naming it.
+	short2, cancelShort2 := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancelShort2()
+	err = r.Do(short2, "t", 0, retriable, func(context.Context, Leader) error {
+		return rpcerr.New(rpcerr.NotLeaderOrFollower, "moved")
+	})
+	if !errors.As(err, &e) || e.Code != rpcerr.RequestTimedOut || !errors.Is(e.Unwrap(), rpcerr.NotLeaderOrFollower) {
+		t.Fatalf("Do = %v, want REQUEST_TIMED_OUT after NOT_LEADER_OR_FOLLOWER", err)
 	}
 
 	// A topic that is gone is final.
