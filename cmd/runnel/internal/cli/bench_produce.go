@@ -23,6 +23,7 @@ type benchProduceOptions struct {
 	acksText       string
 	partitions, rf int32
 	jsonOut        bool
+	rest           string // base URL of the gateway's REST API; empty: gRPC
 }
 
 // benchProduceResult is what bench produce reports (also as JSON with --json).
@@ -34,6 +35,7 @@ type benchProduceResult struct {
 	Batch       int     `json:"batch"`
 	Concurrency int     `json:"concurrency"`
 	Acks        string  `json:"acks"`
+	API         string  `json:"api"` // "grpc" or "rest"
 	Seconds     float64 `json:"seconds"`
 	RecordsPerS float64 `json:"records_per_s"`
 	MBPerS      float64 `json:"mb_per_s"` // values only, 10^6 bytes
@@ -53,9 +55,11 @@ func newBenchProduceCmd(a *app) *cobra.Command {
 gateway spreads them round-robin) in Produce calls of --batch records, with --concurrency
 calls in flight. It creates TOPIC with -p partitions and -r replicas if it does not exist.
 It reports records/s, MB/s (10^6 bytes of values per second) and the p50, p99 and p99.9
-latency of the Produce calls.`,
-		Example: `  runnel bench produce bench --records 200000 --concurrency 4 -p 6 -r 3`,
-		Args:    exactArgs("TOPIC"),
+latency of the Produce calls. With --rest URL the records go as JSON to the gateway's REST API
+(POST URL/v1/topics/TOPIC/records, values as printable text) instead of gRPC.`,
+		Example: `  runnel bench produce bench --records 200000 --concurrency 4 -p 6 -r 3
+  runnel bench produce bench --rest http://127.0.0.1:8080 --acks 1`,
+		Args: exactArgs("TOPIC"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.topic = args[0]
 			var err error
@@ -87,8 +91,8 @@ latency of the Produce calls.`,
 			if o.jsonOut {
 				return writeJSON(a.Out, res)
 			}
-			fmt.Fprintf(a.Out, "bench produce: %d records of %d bytes to %s, %d per request, %d in flight, acks=%s\n",
-				res.Records, res.RecordSize, res.Topic, res.Batch, res.Concurrency, res.Acks)
+			fmt.Fprintf(a.Out, "bench produce (%s): %d records of %d bytes to %s, %d per request, %d in flight, acks=%s\n",
+				res.API, res.Records, res.RecordSize, res.Topic, res.Batch, res.Concurrency, res.Acks)
 			fmt.Fprintf(a.Out, "  %d records in %.3f s: %.0f records/s, %.2f MB/s", res.Records, res.Seconds, res.RecordsPerS, res.MBPerS)
 			if res.Failed > 0 {
 				fmt.Fprintf(a.Out, ", %d records failed", res.Failed)
@@ -110,6 +114,7 @@ latency of the Produce calls.`,
 	f.Int32VarP(&o.partitions, "partitions", "p", 6, "partitions, if the topic is created")
 	f.Int32VarP(&o.rf, "replication-factor", "r", 1, "replication factor, if the topic is created")
 	f.BoolVar(&o.jsonOut, "json", false, "print the result as JSON")
+	f.StringVar(&o.rest, "rest", "", "send over the REST API at this base URL (e.g. http://127.0.0.1:8080) instead of gRPC")
 	return cmd
 }
 
@@ -134,30 +139,25 @@ func benchProduce(ctx context.Context, g *gatewayConn, o benchProduceOptions) (b
 	lat := make([][]time.Duration, o.concurrency)
 	start := time.Now()
 	for w := range o.concurrency {
+		send := grpcSender(g, o, payload)
+		if o.rest != "" {
+			send = restSender(o, payload)
+		}
 		wg.Go(func() {
-			records := make([]*runnelv1.ProduceRecord, o.batch)
-			for i := range records {
-				records[i] = &runnelv1.ProduceRecord{ValueBase64: payload}
-			}
-			req := &runnelv1.ProduceRequest{Topic: o.topic, Acks: o.acks}
 			for {
 				k := next.Add(1) - 1
 				if k >= batches || ctx.Err() != nil {
 					return
 				}
-				req.Records = records[:min(int64(o.batch), o.records-k*int64(o.batch))]
+				n := min(int64(o.batch), o.records-k*int64(o.batch))
 				t0 := time.Now()
-				resp, err := g.client.Produce(ctx, req)
+				nf, err := send(ctx, int(n))
 				if err != nil {
-					errOnce.Do(func() { firstErr = gatewayError(ctx, g.addr, err); cancel() })
+					errOnce.Do(func() { firstErr = err; cancel() })
 					return
 				}
 				lat[w] = append(lat[w], time.Since(t0))
-				for _, r := range resp.GetResults() {
-					if r.Error != nil {
-						failed.Add(1)
-					}
-				}
+				failed.Add(int64(nf))
 			}
 		})
 	}
@@ -176,11 +176,44 @@ func benchProduce(ctx context.Context, g *gatewayConn, o benchProduceOptions) (b
 	s := summarize(all)
 	return benchProduceResult{
 		Topic: o.topic, Records: o.records, Failed: failed.Load(), RecordSize: o.recordSize,
-		Batch: o.batch, Concurrency: o.concurrency, Acks: o.acksText,
+		Batch: o.batch, Concurrency: o.concurrency, Acks: o.acksText, API: apiName(o),
 		Seconds:     round3(elapsed.Seconds()),
 		RecordsPerS: round2(rate(float64(o.records), elapsed)),
 		MBPerS:      round2(rate(float64(o.records)*float64(o.recordSize)/1e6, elapsed)),
 		Requests:    len(all),
 		P50Ms:       ms(s.P50), P99Ms: ms(s.P99), P999Ms: ms(s.P999), MaxMs: ms(s.Max),
 	}, nil
+}
+
+// sender sends one request of n records and returns how many of them failed.
+type sender func(ctx context.Context, n int) (failed int, err error)
+
+func apiName(o benchProduceOptions) string {
+	if o.rest != "" {
+		return "rest"
+	}
+	return "grpc"
+}
+
+// grpcSender produces through the gateway's gRPC API; each worker reuses its request.
+func grpcSender(g *gatewayConn, o benchProduceOptions, payload []byte) sender {
+	records := make([]*runnelv1.ProduceRecord, o.batch)
+	for i := range records {
+		records[i] = &runnelv1.ProduceRecord{ValueBase64: payload}
+	}
+	req := &runnelv1.ProduceRequest{Topic: o.topic, Acks: o.acks}
+	return func(ctx context.Context, n int) (int, error) {
+		req.Records = records[:n]
+		resp, err := g.client.Produce(ctx, req)
+		if err != nil {
+			return 0, gatewayError(ctx, g.addr, err)
+		}
+		failed := 0
+		for _, r := range resp.GetResults() {
+			if r.Error != nil {
+				failed++
+			}
+		}
+		return failed, nil
+	}
 }
