@@ -73,6 +73,7 @@ FUZZTIME ?= 30s
 fuzz:
 	cd pkg && $(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./record/
 	cd pkg && $(GO) test -run '^$$' -fuzz '^FuzzNext$$' -fuzztime $(FUZZTIME) ./record/
+	cd pkg && $(GO) test -run '^$$' -fuzz '^FuzzDecodeSigned$$' -fuzztime $(FUZZTIME) ./record/
 	cd pkg && $(GO) test -run '^$$' -fuzz '^FuzzRecover$$' -fuzztime $(FUZZTIME) ./commitlog/
 
 clean:
