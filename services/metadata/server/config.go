@@ -26,6 +26,11 @@ const (
 	DefaultEtcdTickMs     = 100
 	DefaultEtcdElectionMs = 1000
 	DefaultStartTimeout   = time.Minute
+	// DefaultControllerSessionTTL is the TTL of the controller's election lease: a crashed
+	// controller is replaced about this long after its last renewal.
+	DefaultControllerSessionTTL = 2 * time.Second
+	MaxControllerSessionTTL     = time.Minute
+	DefaultLeaderRebalanceDelay = time.Second
 )
 
 // Config configures a metadata node.
@@ -54,6 +59,17 @@ type Config struct {
 	// EtcdTickMs and EtcdElectionMs are etcd's heartbeat interval and election timeout; the
 	// election timeout must be at least 5 ticks. Defaults 100 and 1000.
 	EtcdTickMs, EtcdElectionMs int
+	// ControllerSessionTTL is the TTL of the controller election lease (whole seconds, rounded up,
+	// raised by etcd to its minimum lease TTL of 1.5 election timeouts): a controller that crashed
+	// or lost the etcd quorum is replaced this long after its last renewal. Default 2s, from 1s to
+	// 1m.
+	ControllerSessionTTL time.Duration
+	// DisableAutoLeaderRebalance turns off moving leadership back to a partition's preferred
+	// replica (the first replica) once it is in sync again; on by default.
+	DisableAutoLeaderRebalance bool
+	// LeaderRebalanceDelay is how long a preferred replica must have been live, in the ISR and not
+	// the leader before the controller moves leadership to it. Default 1s.
+	LeaderRebalanceDelay time.Duration
 	// StartTimeout bounds how long Run waits for etcd to become ready (a quorum of the initial
 	// cluster must be running). Default 1 minute.
 	StartTimeout time.Duration
@@ -91,6 +107,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.StartTimeout == 0 {
 		c.StartTimeout = DefaultStartTimeout
+	}
+	if c.ControllerSessionTTL == 0 {
+		c.ControllerSessionTTL = DefaultControllerSessionTTL
+	}
+	if c.LeaderRebalanceDelay == 0 {
+		c.LeaderRebalanceDelay = DefaultLeaderRebalanceDelay
 	}
 	if c.Telemetry == nil {
 		c.Telemetry = telemetry.NewNop()
@@ -136,6 +158,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("etcd election timeout %dms must be at least 5 ticks (%dms)", c.EtcdElectionMs, 5*c.EtcdTickMs)
 	case c.EtcdElectionMs > 50000:
 		return fmt.Errorf("etcd election timeout %dms is above etcd's limit of 50000ms", c.EtcdElectionMs)
+	case c.ControllerSessionTTL < time.Second || c.ControllerSessionTTL > MaxControllerSessionTTL:
+		return fmt.Errorf("controller session TTL %s: choose from 1s to %s", c.ControllerSessionTTL, MaxControllerSessionTTL)
+	case c.LeaderRebalanceDelay < 0:
+		return errors.New("leader rebalance delay must not be negative")
 	case c.StartTimeout < 0 || c.DrainTimeout < 0:
 		return errors.New("start and drain timeouts must not be negative")
 	}

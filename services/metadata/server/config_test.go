@@ -36,6 +36,10 @@ func TestConfigValidate(t *testing.T) {
 		{"election", func(c *Config) { c.EtcdTickMs, c.EtcdElectionMs = 20, 99 }, "5 ticks"},
 		{"election limit", func(c *Config) { c.EtcdElectionMs = 60000 }, "50000"},
 		{"negative drain", func(c *Config) { c.DrainTimeout = -time.Second }, "negative"},
+		{"controller ttl short", func(c *Config) { c.ControllerSessionTTL = 999 * time.Millisecond }, "controller session TTL"},
+		{"controller ttl long", func(c *Config) { c.ControllerSessionTTL = 61 * time.Second }, "controller session TTL"},
+		{"controller ttl minimum", func(c *Config) { c.ControllerSessionTTL = time.Second }, ""},
+		{"negative rebalance delay", func(c *Config) { c.LeaderRebalanceDelay = -time.Second }, "rebalance delay"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,7 +63,8 @@ func TestConfigDefaults(t *testing.T) {
 	c := Config{}.withDefaults()
 	if c.ID != "m1" || c.InitialCluster != "m1=http://127.0.0.1:8103" || c.SessionTimeout != 6*time.Second ||
 		c.MaxPartitions != 10000 || c.EtcdTickMs != 100 || c.EtcdElectionMs != 1000 || c.Telemetry == nil ||
-		c.etcdDir() != "data/metadata/etcd" {
+		c.etcdDir() != "data/metadata/etcd" || c.ControllerSessionTTL != 2*time.Second ||
+		c.LeaderRebalanceDelay != time.Second || c.DisableAutoLeaderRebalance {
 		t.Fatalf("defaults: %+v", c)
 	}
 	if c := (Config{InitialCluster: " m1=http://a:1 , m2=http://b:2 "}).withDefaults(); c.InitialCluster != "m1=http://a:1,m2=http://b:2" {

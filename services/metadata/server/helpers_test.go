@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -80,6 +81,8 @@ type node struct {
 	cfg    server.Config
 	client runnelv1.MetadataServiceClient
 	stop   func() // stops Run and waits for it; safe twice
+	// crashed is set by a test that crashed the node: Run's error is then expected.
+	crashed atomic.Bool
 }
 
 // runServer runs s until the test ends (or stop), and dials it.
@@ -88,24 +91,26 @@ func runServer(t *testing.T, s *server.Server, cfg server.Config) *node {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
-	stop := sync.OnceFunc(func() {
+	n := &node{srv: s, cfg: cfg}
+	n.stop = sync.OnceFunc(func() {
 		cancel()
 		select {
 		case err := <-done:
-			if err != nil {
+			if err != nil && !n.crashed.Load() {
 				t.Errorf("Run: %v", err)
 			}
 		case <-time.After(waitTimeout):
 			t.Errorf("Run did not return within %s of being stopped", waitTimeout)
 		}
 	})
-	t.Cleanup(stop)
+	t.Cleanup(n.stop)
 	conn, err := grpc.NewClient(s.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return &node{srv: s, cfg: cfg, client: runnelv1.NewMetadataServiceClient(conn), stop: stop}
+	n.client = runnelv1.NewMetadataServiceClient(conn)
+	return n
 }
 
 func waitReady(t *testing.T, s *server.Server) {

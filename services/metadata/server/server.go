@@ -14,6 +14,7 @@ import (
 	runnelv1 "github.com/runnel/runnel/gen/runnel/v1"
 	"github.com/runnel/runnel/pkg/svc"
 	"github.com/runnel/runnel/services/metadata/internal/api"
+	"github.com/runnel/runnel/services/metadata/internal/controller"
 	"github.com/runnel/runnel/services/metadata/internal/embedded"
 	"github.com/runnel/runnel/services/metadata/internal/store"
 	"github.com/runnel/runnel/services/metadata/internal/zapslog"
@@ -27,6 +28,7 @@ type Server struct {
 	client *clientv3.Client
 	store  *store.Store
 	api    *api.Service
+	ctrl   *controller.Controller
 	svc    *svc.Server
 
 	ready     chan struct{}
@@ -74,9 +76,23 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	st := store.New(client)
+	meter := tel.Meter.Meter("runnel/metadata")
+	ctrl, err := controller.New(client, st, controller.Config{
+		ID: cfg.ID, SessionTTL: cfg.ControllerSessionTTL,
+		DisableRebalance: cfg.DisableAutoLeaderRebalance, RebalanceDelay: cfg.LeaderRebalanceDelay,
+		Logger: log, Meter: meter,
+	})
+	if err != nil {
+		sv.Close()
+		client.Close()
+		e.Close()
+		return nil, err
+	}
 	s := &Server{
-		cfg: cfg, log: log, etcd: e, client: client, store: st, svc: sv,
-		api:   api.New(st, api.Config{MaxPartitions: cfg.MaxPartitions, SessionTimeout: cfg.SessionTimeout, Logger: log}),
+		cfg: cfg, log: log, etcd: e, client: client, store: st, svc: sv, ctrl: ctrl,
+		api: api.New(st, api.Config{
+			MaxPartitions: cfg.MaxPartitions, SessionTimeout: cfg.SessionTimeout, Logger: log, Meter: meter,
+		}),
 		ready: make(chan struct{}),
 	}
 	runnelv1.RegisterMetadataServiceServer(sv.GRPC(), s.api)
@@ -91,6 +107,9 @@ func (s *Server) HTTPAddr() string { return s.svc.HTTPAddr() }
 
 // EtcdClientURL is the URL of the embedded etcd member's client port.
 func (s *Server) EtcdClientURL() string { return s.etcd.ClientURL() }
+
+// IsController reports whether this node is the controller now.
+func (s *Server) IsController() bool { return s.ctrl.Active() }
 
 // Ready is closed once the node serves: etcd is ready and answers reads.
 func (s *Server) Ready() <-chan struct{} { return s.ready }
@@ -118,6 +137,16 @@ func (s *Server) Run(ctx context.Context) error {
 	go func() { svcErr <- s.svc.Run(runCtx) }()
 	readyErr := make(chan error, 1)
 	go func() { readyErr <- s.becomeReady(runCtx) }()
+	// The controller campaigns once the node is ready and gives the role up when runCtx ends.
+	ctrlDone := make(chan struct{})
+	go func() {
+		defer close(ctrlDone)
+		select {
+		case <-s.ready:
+			_ = s.ctrl.Run(runCtx)
+		case <-runCtx.Done():
+		}
+	}()
 
 	var failure error
 	svcDone, readyDone := false, false
@@ -158,8 +187,27 @@ loop:
 	if !readyDone {
 		<-readyErr
 	}
+	s.waitController(ctrlDone)
 	return failure
 }
+
+// waitController waits for the controller to give its role up. If etcd is gone it may not get an
+// answer: after a bound, closing the etcd client ends its calls.
+func (s *Server) waitController(done <-chan struct{}) {
+	t := time.NewTimer(controllerStopTimeout)
+	defer t.Stop()
+	select {
+	case <-done:
+		return
+	case <-t.C:
+	}
+	s.log.Warn("controller did not stop in time; closing the etcd client under it")
+	s.Close()
+	<-done
+}
+
+// controllerStopTimeout bounds the controller's own shutdown (resign and revoke its lease).
+const controllerStopTimeout = 5 * time.Second
 
 // becomeReady waits for etcd and one successful read, then marks the node ready.
 func (s *Server) becomeReady(ctx context.Context) error {

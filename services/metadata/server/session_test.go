@@ -101,6 +101,28 @@ func TestNodeSession(t *testing.T) {
 		}
 	})
 
+	t.Run("reconnecting with its session resumes it", func(t *testing.T) {
+		first := register(t, n.client, 16, 0)
+		first.stop() // the stream breaks; the lease lives on for its timeout
+		again := register(t, n.client, 16, first.session)
+		if again.session != first.session {
+			t.Fatalf("session %d after reconnecting with %d; want it resumed", again.session, first.session)
+		}
+		if !hasNode(clusterState(t, n.client), 16) {
+			t.Fatal("resumed node not registered")
+		}
+	})
+
+	t.Run("a session that is not the node's live one is not resumed", func(t *testing.T) {
+		other := register(t, n.client, 17, 0)
+		for _, prev := range []int64{12345, other.session} {
+			s := register(t, n.client, 18, prev)
+			if s.session == prev || s.session == 0 {
+				t.Fatalf("node 18 presenting session %d got %d; want a new session", prev, s.session)
+			}
+		}
+	})
+
 	t.Run("bad registrations", func(t *testing.T) {
 		tests := []struct {
 			name string

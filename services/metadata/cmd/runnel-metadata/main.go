@@ -39,6 +39,10 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.StringVar(&c.InitialCluster, "initial-cluster", "", "etcd members of a new cluster, id=http://peer-addr,... (default: this node alone)")
 	fs.DurationVar(&c.SessionTimeout, "session-timeout", server.DefaultSessionTimeout, "a storage node is dead this long after its last heartbeat (whole seconds in effect)")
 	maxPartitions := fs.Int("max-partitions", server.DefaultMaxPartitions, "most partitions of one topic")
+	fs.DurationVar(&c.ControllerSessionTTL, "controller-session-ttl", server.DefaultControllerSessionTTL,
+		"TTL of the controller election lease: a crashed controller is replaced about this long after it stopped (whole seconds, 1s to 1m)")
+	autoRebalance := fs.Bool("auto-leader-rebalance", true,
+		"move leadership back to a partition's preferred replica once it is in sync again")
 	fs.IntVar(&c.EtcdTickMs, "etcd-tick-ms", server.DefaultEtcdTickMs, "etcd heartbeat interval in milliseconds")
 	fs.IntVar(&c.EtcdElectionMs, "etcd-election-ms", server.DefaultEtcdElectionMs, "etcd election timeout in milliseconds")
 	fs.StringVar(&o.logFormat, "log-format", "json", "log format: text or json")
@@ -50,6 +54,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 		return o, fmt.Errorf("--max-partitions %d: must be from 1 to 2147483647", *maxPartitions)
 	}
 	c.MaxPartitions = int32(*maxPartitions)
+	c.DisableAutoLeaderRebalance = !*autoRebalance
 	if _, err := telemetry.NewLogger(io.Discard, o.logFormat, o.logLevel); err != nil {
 		return o, err
 	}

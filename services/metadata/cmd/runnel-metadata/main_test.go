@@ -22,7 +22,8 @@ func TestParseFlags(t *testing.T) {
 			if c.ID != "m1" || c.DataDir != "./data/metadata" || c.GRPCAddr != "127.0.0.1:8100" ||
 				c.HTTPAddr != "127.0.0.1:8101" || c.EtcdClientAddr != "127.0.0.1:8102" ||
 				c.EtcdPeerAddr != "127.0.0.1:8103" || c.SessionTimeout != 6*time.Second ||
-				c.MaxPartitions != 10000 || c.EtcdTickMs != 100 || c.EtcdElectionMs != 1000 || o.logFormat != "json" {
+				c.MaxPartitions != 10000 || c.EtcdTickMs != 100 || c.EtcdElectionMs != 1000 || o.logFormat != "json" ||
+				c.ControllerSessionTTL != 2*time.Second || c.DisableAutoLeaderRebalance {
 				return "unexpected defaults"
 			}
 			return ""
@@ -33,13 +34,15 @@ func TestParseFlags(t *testing.T) {
 			"--initial-cluster", "m1=http://127.0.0.1:8103,m2=http://127.0.0.1:9103",
 			"--session-timeout", "2s", "--max-partitions", "50", "--etcd-tick-ms", "10", "--etcd-election-ms", "50",
 			"--log-format", "text", "--log-level", "debug",
+			"--controller-session-ttl", "3s", "--auto-leader-rebalance=false",
 		}, check: func(o options) string {
 			c := o.cfg
 			if c.ID != "m2" || c.DataDir != "/tmp/x" || c.GRPCAddr != "127.0.0.1:9100" || c.HTTPAddr != "127.0.0.1:9101" ||
 				c.EtcdClientAddr != "127.0.0.1:9102" || c.EtcdPeerAddr != "127.0.0.1:9103" ||
 				!strings.HasPrefix(c.InitialCluster, "m1=") || c.SessionTimeout != 2*time.Second ||
 				c.MaxPartitions != 50 || c.EtcdTickMs != 10 || c.EtcdElectionMs != 50 ||
-				o.logFormat != "text" || o.logLevel != "debug" {
+				o.logFormat != "text" || o.logLevel != "debug" ||
+				c.ControllerSessionTTL != 3*time.Second || !c.DisableAutoLeaderRebalance {
 				return "flags not applied"
 			}
 			return ""
@@ -61,6 +64,14 @@ func TestParseFlags(t *testing.T) {
 		{name: "short session", args: []string{"--session-timeout", "100ms"}, wantErr: "session timeout"},
 		{name: "bad election", args: []string{"--etcd-tick-ms", "100", "--etcd-election-ms", "200"}, wantErr: "5 ticks"},
 		{name: "cluster without self", args: []string{"--initial-cluster", "m2=http://127.0.0.1:9103"}, wantErr: "does not list"},
+		{name: "env rebalance off", env: map[string]string{"RUNNEL_AUTO_LEADER_REBALANCE": "false"},
+			check: func(o options) string {
+				if !o.cfg.DisableAutoLeaderRebalance {
+					return "RUNNEL_AUTO_LEADER_REBALANCE=false not applied"
+				}
+				return ""
+			}},
+		{name: "short controller ttl", args: []string{"--controller-session-ttl", "500ms"}, wantErr: "controller session TTL"},
 		{name: "bad log format", args: []string{"--log-format", "xml"}, wantErr: "log format"},
 		{name: "zero partitions", args: []string{"--max-partitions", "0"}, wantErr: "max-partitions"},
 		{name: "unknown flag", args: []string{"--nope"}, wantErr: "not defined"},
@@ -95,7 +106,8 @@ func TestHelp(t *testing.T) {
 		t.Fatalf("--help gave %v", err)
 	}
 	for _, name := range []string{"id", "data-dir", "grpc-addr", "http-addr", "etcd-client-addr", "etcd-peer-addr",
-		"initial-cluster", "session-timeout", "max-partitions", "etcd-tick-ms", "etcd-election-ms", "log-format", "log-level"} {
+		"initial-cluster", "session-timeout", "max-partitions", "etcd-tick-ms", "etcd-election-ms", "log-format", "log-level",
+		"controller-session-ttl", "auto-leader-rebalance"} {
 		if !strings.Contains(out.String(), "-"+name) || !strings.Contains(out.String(), "RUNNEL_"+strings.ToUpper(strings.ReplaceAll(name, "-", "_"))) {
 			t.Errorf("--help does not list --%s with its env variable", name)
 		}

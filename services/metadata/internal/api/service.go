@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+
 	runnelv1 "github.com/runnel/runnel/gen/runnel/v1"
 	"github.com/runnel/runnel/pkg/rpcerr"
 	"github.com/runnel/runnel/services/metadata/internal/store"
@@ -17,6 +19,7 @@ type Config struct {
 	MaxPartitions  int32         // most partitions of one topic
 	SessionTimeout time.Duration // a node is dead this long after its last heartbeat
 	Logger         *slog.Logger
+	Meter          metric.Meter // instruments (default: none)
 }
 
 // Service implements runnelv1.MetadataServiceServer.
@@ -28,6 +31,8 @@ type Service struct {
 	stopCtx   context.Context
 	stop      context.CancelFunc
 	closeOnce sync.Once
+
+	isrChanges metric.Int64Counter // nil without a meter
 }
 
 // New returns a Service on st.
@@ -36,7 +41,13 @@ func New(st *store.Store, cfg Config) *Service {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Service{st: st, cfg: cfg, log: cfg.Logger, stopCtx: ctx, stop: cancel}
+	s := &Service{st: st, cfg: cfg, log: cfg.Logger, stopCtx: ctx, stop: cancel}
+	if cfg.Meter != nil {
+		// An instrument error only means a name clash or a broken provider: run without it.
+		s.isrChanges, _ = cfg.Meter.Int64Counter("runnel.metadata.isr_changes",
+			metric.WithDescription("ISR changes proposed by partition leaders (AlterPartition) and applied by this node"))
+	}
+	return s
 }
 
 // Close ends the open Watch and NodeSession streams (and refuses new ones); safe to call twice.

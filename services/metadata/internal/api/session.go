@@ -65,18 +65,13 @@ func (s *Service) NodeSession(stream sessionStream) error {
 		return rpcerr.New(rpcerr.InvalidRequest, "node %d has no grpc_addr; set the address other nodes reach it at", node.GetId())
 	}
 
-	lease, ttl, err := s.st.GrantSession(ctx, s.cfg.SessionTimeout)
-	if err != nil {
-		return storeErr(err, "start a node session")
-	}
 	node = proto.CloneOf(node)
-	node.SessionId = int64(lease)
-	if err := s.st.PutNode(ctx, node, lease); err != nil {
-		s.revoke(lease)
-		return storeErr(err, "register the node")
+	lease, ttl, resumed, err := s.register(ctx, node)
+	if err != nil {
+		return err
 	}
 	log := s.log.With("node", node.GetId(), "session", int64(lease))
-	log.InfoContext(ctx, "node registered", "grpc_addr", node.GetGrpcAddr(), "session_timeout", ttl)
+	log.InfoContext(ctx, "node registered", "grpc_addr", node.GetGrpcAddr(), "session_timeout", ttl, "resumed", resumed)
 	resp := &runnelv1.NodeSessionResponse{SessionId: int64(lease), SessionTimeoutMs: ttl.Milliseconds()}
 	if err := stream.Send(resp); err != nil {
 		return err // the stream broke: the lease expires on its own
@@ -111,6 +106,30 @@ func (s *Service) NodeSession(stream sessionStream) error {
 			return s.streamEnd(stream.Context())
 		}
 	}
+}
+
+// register puts the node under its previous session when it presents one that is still its live
+// session, else under a new lease. It sets node.SessionId.
+func (s *Service) register(ctx context.Context, node *runnelv1.Node) (clientv3.LeaseID, time.Duration, bool, error) {
+	if prev := clientv3.LeaseID(node.GetSessionId()); prev != 0 {
+		ttl, ok, err := s.st.ResumeSession(ctx, node, prev)
+		if err != nil {
+			return 0, 0, false, storeErr(err, "resume the node session")
+		}
+		if ok {
+			return prev, ttl, true, nil
+		}
+	}
+	lease, ttl, err := s.st.GrantSession(ctx, s.cfg.SessionTimeout)
+	if err != nil {
+		return 0, 0, false, storeErr(err, "start a node session")
+	}
+	node.SessionId = int64(lease)
+	if err := s.st.PutNode(ctx, node, lease); err != nil {
+		s.revoke(lease)
+		return 0, 0, false, storeErr(err, "register the node")
+	}
+	return lease, ttl, false, nil
 }
 
 // revoke ends a lease with a context of its own: the stream's may already be gone.

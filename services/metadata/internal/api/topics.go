@@ -88,5 +88,6 @@ func (s *Service) GetClusterState(ctx context.Context, _ *runnelv1.GetClusterSta
 	}
 	return &runnelv1.GetClusterStateResponse{
 		Revision: st.Revision, Topics: st.Topics, Partitions: st.Partitions, Nodes: st.Nodes,
+		ControllerId: st.ControllerID,
 	}, nil
 }

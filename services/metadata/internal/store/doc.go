@@ -14,8 +14,13 @@
 //	                                         the key is attached to the node's session lease and
 //	                                         vanishes when the lease ends
 //
+//	/runnel/controller/{lease id, hex}       the controller election (etcd concurrency.Election on
+//	                                         ControllerElection); value: the candidate's metadata
+//	                                         node id; the oldest key (lowest create revision) is
+//	                                         the controller
+//
 // Topic names cannot contain '/', so a topic's partition keys are exactly the keys under
-// /runnel/partitions/{topic}/. Later parts (groups, controller election) take their own
+// /runnel/partitions/{topic}/. Other parts (groups, the controller election) take their own
 // sub-prefixes (/runnel/groups/, /runnel/controller/); the watch ignores them.
 //
 // # Transactions
@@ -27,11 +32,23 @@
 //     "the topic key exists"; otherwise ErrTopicNotFound.
 //   - PutNode puts a node key attached to a lease. A node registering again replaces the value and
 //     moves the key to its new lease, so revoking or expiring the old lease no longer removes it.
+//     The key is overwritten in place, never deleted and put again, so a node that registers
+//     again within its timeout is present throughout.
+//   - ResumeSession puts a node key again under the node's existing lease, guarded by "the key is
+//     attached to that lease", and renews the lease (a node reconnecting to another metadata node
+//     keeps its session id).
+//   - UpdatePartitions (the controller) writes up to MaxUpdates partition states in one
+//     transaction guarded by the controller's election key (ErrFenced when it is gone), each in a
+//     nested transaction guarded by that partition key's mod revision.
+//   - CommitProposal (AlterPartition) writes one partition state guarded by the partition key's
+//     mod revision, the proposer's node key being attached to its session lease, and the node keys
+//     of the members it adds existing.
 //
 // # Reads and watch
 //
-// State reads topics, partitions and nodes in one read-only transaction, so all three are at one
-// revision. Watch sends that state as a reset, then follows an etcd watch from the next revision,
+// State (and Snapshot, which adds each partition's mod revision) reads topics, partitions, nodes
+// and the controller id in one read-only transaction, so all are at one revision. Changes follows
+// the same key range as Watch, decoded event by event with mod revisions, for the controller. Watch sends that state as a reset, then follows an etcd watch from the next revision,
 // one message per etcd watch response; after a compaction or a broken watch it starts over with a
 // fresh reset.
 package store

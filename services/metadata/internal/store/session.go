@@ -42,6 +42,48 @@ func (s *Store) PutNode(ctx context.Context, n *runnelv1.Node, lease clientv3.Le
 	return nil
 }
 
+// ResumeSession registers a node again under its existing lease, if that lease is alive and the
+// node's key is attached to it (the node reconnected, possibly to another metadata node, before
+// its session timed out). The key is overwritten in place, never deleted, so the node stays
+// registered throughout; the lease is renewed. It returns the lease's granted TTL, or ok=false
+// (and changes nothing) when the session cannot be resumed.
+func (s *Store) ResumeSession(ctx context.Context, n *runnelv1.Node, lease clientv3.LeaseID) (ttl time.Duration, ok bool, err error) {
+	ttlResp, err := s.c.TimeToLive(ctx, lease)
+	// TTL is the remaining time in whole seconds, rounded down (0 for under a second); -1 means
+	// the lease is gone.
+	if errors.Is(err, rpctypes.ErrLeaseNotFound) || err == nil && ttlResp.TTL < 0 {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("store: read lease %x: %w", int64(lease), err)
+	}
+	key := NodeKey(n.GetId())
+	v, err := encode(key, n)
+	if err != nil {
+		return 0, false, err
+	}
+	resp, err := s.c.Txn(ctx).
+		If(clientv3.Compare(clientv3.LeaseValue(key), "=", lease)).
+		Then(clientv3.OpPut(key, v, clientv3.WithLease(lease))).
+		Commit()
+	if err != nil {
+		if errors.Is(err, rpctypes.ErrLeaseNotFound) {
+			return 0, false, nil
+		}
+		return 0, false, fmt.Errorf("store: put node %d: %w", n.GetId(), err)
+	}
+	if !resp.Succeeded {
+		return 0, false, nil
+	}
+	if err := s.KeepAlive(ctx, lease); err != nil {
+		if errors.Is(err, ErrSessionExpired) {
+			return 0, false, nil
+		}
+		return 0, false, err
+	}
+	return time.Duration(ttlResp.GrantedTTL) * time.Second, true, nil
+}
+
 // KeepAlive renews a lease once (ErrSessionExpired when it is gone).
 func (s *Store) KeepAlive(ctx context.Context, lease clientv3.LeaseID) error {
 	resp, err := s.c.KeepAliveOnce(ctx, lease)

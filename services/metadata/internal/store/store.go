@@ -29,12 +29,14 @@ type Store struct {
 func New(c *clientv3.Client) *Store { return &Store{c: c} }
 
 // State is the whole metadata state at one etcd revision. Topics are sorted by name, partitions
-// by topic then partition, nodes by id.
+// by topic then partition, nodes by id. ControllerID is the metadata node that is the controller
+// ("" when none is elected).
 type State struct {
-	Revision   int64
-	Topics     []*runnelv1.Topic
-	Partitions []*runnelv1.PartitionState
-	Nodes      []*runnelv1.Node
+	Revision     int64
+	Topics       []*runnelv1.Topic
+	Partitions   []*runnelv1.PartitionState
+	Nodes        []*runnelv1.Node
+	ControllerID string
 }
 
 var marshal = proto.MarshalOptions{Deterministic: true}
@@ -58,38 +60,73 @@ func decode[T any, P interface {
 	return m, nil
 }
 
-// State reads topics, partitions and nodes at one revision.
+// State reads topics, partitions, nodes and the controller at one revision.
 func (s *Store) State(ctx context.Context) (*State, error) {
+	snap, err := s.Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st := &State{
+		Revision: snap.Revision, Topics: snap.Topics, Nodes: snap.Nodes, ControllerID: snap.ControllerID,
+		Partitions: make([]*runnelv1.PartitionState, len(snap.Partitions)),
+	}
+	for i, p := range snap.Partitions {
+		st.Partitions[i] = p.State
+	}
+	return st, nil
+}
+
+// Snapshot is State with the etcd mod revision of every partition state, as the controller and
+// compare-and-swap writers need it.
+type Snapshot struct {
+	Revision     int64
+	Topics       []*runnelv1.Topic
+	Partitions   []Versioned
+	Nodes        []*runnelv1.Node
+	ControllerID string
+}
+
+// Versioned is a partition state with the etcd revision of its last change (its key's
+// ModRevision), which a guarded write compares.
+type Versioned struct {
+	State       *runnelv1.PartitionState
+	ModRevision int64
+}
+
+// Snapshot reads topics, partitions (with their mod revisions), nodes and the controller at one
+// revision.
+func (s *Store) Snapshot(ctx context.Context) (*Snapshot, error) {
 	resp, err := s.c.Txn(ctx).Then(
 		clientv3.OpGet(TopicsPrefix, clientv3.WithPrefix()),
 		clientv3.OpGet(PartitionPrefix, clientv3.WithPrefix()),
 		clientv3.OpGet(NodesPrefix, clientv3.WithPrefix()),
+		opGetController(),
 	).Commit()
 	if err != nil {
 		return nil, fmt.Errorf("store: read state: %w", err)
 	}
-	st := &State{Revision: resp.Header.Revision}
+	snap := &Snapshot{Revision: resp.Header.Revision}
 	for _, kv := range resp.Responses[0].GetResponseRange().Kvs {
 		t, err := decode[runnelv1.Topic](string(kv.Key), kv.Value)
 		if err != nil {
 			return nil, err
 		}
-		st.Topics = append(st.Topics, t)
+		snap.Topics = append(snap.Topics, t)
 	}
 	for _, kv := range resp.Responses[1].GetResponseRange().Kvs {
 		p, err := decode[runnelv1.PartitionState](string(kv.Key), kv.Value)
 		if err != nil {
 			return nil, err
 		}
-		st.Partitions = append(st.Partitions, p)
+		snap.Partitions = append(snap.Partitions, Versioned{State: p, ModRevision: kv.ModRevision})
 	}
 	// Keys are %05d below 100000 partitions; sort anyway so larger topics stay in order.
-	slices.SortStableFunc(st.Partitions, comparePartitions)
-	st.Nodes, err = decodeNodes(resp.Responses[2].GetResponseRange().Kvs)
-	if err != nil {
+	slices.SortStableFunc(snap.Partitions, func(a, b Versioned) int { return comparePartitions(a.State, b.State) })
+	if snap.Nodes, err = decodeNodes(resp.Responses[2].GetResponseRange().Kvs); err != nil {
 		return nil, err
 	}
-	return st, nil
+	snap.ControllerID = controllerOf(resp.Responses[3].GetResponseRange().Kvs)
+	return snap, nil
 }
 
 func comparePartitions(a, b *runnelv1.PartitionState) int {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -245,5 +246,120 @@ func TestCorruptValue(t *testing.T) {
 	}
 	if _, err := s.State(ctx); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("State with a corrupt value: %v, want ErrCorrupt", err)
+	}
+}
+
+func TestUpdatePartitions(t *testing.T) {
+	c := startEtcd(t)
+	s := New(c)
+	ctx := testCtx(t)
+	tp, parts := newTopic("u", 2)
+	if _, err := s.CreateTopic(ctx, tp, parts); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := s.Snapshot(ctx)
+	if err != nil || len(snap.Partitions) != 2 {
+		t.Fatalf("Snapshot = %v, %v", snap, err)
+	}
+	guardKey := ControllerElection + "/test"
+	put, err := c.Put(ctx, guardKey, "m1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	guard := clientv3.Compare(clientv3.CreateRevision(guardKey), "=", put.Header.Revision)
+	bump := func(v Versioned) Update {
+		st := proto.CloneOf(v.State)
+		st.PartitionEpoch++
+		return Update{State: st, ModRevision: v.ModRevision}
+	}
+
+	// Partition 1 changes behind the writer's back: only partition 0's update applies.
+	changed := proto.CloneOf(snap.Partitions[1].State)
+	changed.Isr = nil
+	v, _ := encode("", changed)
+	if _, err := c.Put(ctx, PartitionKey("u", 1), v); err != nil {
+		t.Fatal(err)
+	}
+	applied, rev, err := s.UpdatePartitions(ctx, guard, []Update{bump(snap.Partitions[0]), bump(snap.Partitions[1])})
+	if err != nil || !slices.Equal(applied, []bool{true, false}) {
+		t.Fatalf("UpdatePartitions = %v, %v; want [true false]", applied, err)
+	}
+	after, _ := s.Snapshot(ctx)
+	if p := after.Partitions[0]; p.State.GetPartitionEpoch() != 1 || p.ModRevision != rev {
+		t.Fatalf("partition 0 after the update: %v at %d, want epoch 1 at %d", p.State, p.ModRevision, rev)
+	}
+	if p := after.Partitions[1]; p.State.GetPartitionEpoch() != 0 || len(p.State.GetIsr()) != 0 {
+		t.Fatalf("partition 1 was overwritten: %v", p.State)
+	}
+	if id, err := s.ControllerID(ctx); err != nil || id != "m1" || after.ControllerID != "m1" {
+		t.Fatalf("controller id %q (snapshot %q), %v; want m1", id, after.ControllerID, err)
+	}
+
+	// The guard key is gone (the controller lost its session): nothing is written.
+	if _, err := c.Delete(ctx, guardKey); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.UpdatePartitions(ctx, guard, []Update{bump(after.Partitions[0])}); !errors.Is(err, ErrFenced) {
+		t.Fatalf("UpdatePartitions after losing the guard: %v, want ErrFenced", err)
+	}
+	if again, _ := s.Snapshot(ctx); again.Partitions[0].ModRevision != after.Partitions[0].ModRevision || again.ControllerID != "" {
+		t.Fatalf("a fenced update wrote %v", again.Partitions[0].State)
+	}
+}
+
+func TestResumeSession(t *testing.T) {
+	c := startEtcd(t)
+	s := New(c)
+	ctx := testCtx(t)
+	lease, _, err := s.GrantSession(ctx, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &runnelv1.Node{Id: 7, GrpcAddr: "a", SessionId: int64(lease)}
+	if err := s.PutNode(ctx, n, lease); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := c.Get(ctx, NodeKey(7))
+	other, _, err := s.GrantSession(ctx, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name  string
+		lease clientv3.LeaseID
+		ok    bool
+	}{
+		{"its live lease", lease, true},
+		{"another live lease", other, false},
+		{"an unknown lease", 12345, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			moved := proto.CloneOf(n)
+			moved.GrpcAddr = "b"
+			ttl, ok, err := s.ResumeSession(ctx, moved, tt.lease)
+			if err != nil || ok != tt.ok {
+				t.Fatalf("ResumeSession = %v, %v; want ok=%v", ok, err, tt.ok)
+			}
+			if ok && ttl != 2*time.Second {
+				t.Fatalf("granted TTL %s, want 2s", ttl)
+			}
+			got, _ := c.Get(ctx, NodeKey(7))
+			kv := got.Kvs[0]
+			if kv.CreateRevision != before.Kvs[0].CreateRevision || clientv3.LeaseID(kv.Lease) != lease {
+				t.Fatalf("node key recreated or moved: create rev %d lease %x", kv.CreateRevision, kv.Lease)
+			}
+			stored, err := decode[runnelv1.Node]("", kv.Value)
+			if wantAddr := map[bool]string{true: "b", false: "a"}[tt.ok]; err != nil || stored.GetGrpcAddr() != wantAddr {
+				t.Fatalf("stored node %v, %v; want address %q", stored, err, wantAddr)
+			}
+			if !tt.ok { // restore for the next case
+				return
+			}
+			if err := s.PutNode(ctx, n, lease); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }

@@ -11,9 +11,9 @@ import (
 	runnelv1 "github.com/runnel/runnel/gen/runnel/v1"
 )
 
-// errResync means the etcd watch can no longer be followed (compacted, cancelled, lost its
+// ErrResync means the etcd watch can no longer be followed (compacted, cancelled, lost its
 // leader) and the caller should start over from a fresh snapshot.
-var errResync = errors.New("store: watch must resync")
+var ErrResync = errors.New("store: watch must resync")
 
 // Watch sends the whole state as a reset message, then every change as it happens, until ctx ends
 // (it then returns ctx's error) or send fails (it returns that error). After a compaction or a
@@ -43,7 +43,7 @@ func (s *Store) Watch(ctx context.Context, send func(*runnelv1.WatchResponse) er
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if !errors.Is(err, errResync) {
+		if !errors.Is(err, ErrResync) {
 			return err
 		}
 	}
@@ -56,7 +56,7 @@ func (s *Store) follow(ctx context.Context, rev int64, send func(*runnelv1.Watch
 	start, end := watchRange()
 	for resp := range s.c.Watch(wctx, start, clientv3.WithRange(end), clientv3.WithRev(rev)) {
 		if resp.Canceled || resp.CompactRevision != 0 || resp.Err() != nil {
-			return fmt.Errorf("%w: %v", errResync, resp.Err())
+			return fmt.Errorf("%w: %v", ErrResync, resp.Err())
 		}
 		msgs, err := Translate(resp.Events)
 		if err != nil {
@@ -68,7 +68,7 @@ func (s *Store) follow(ctx context.Context, rev int64, send func(*runnelv1.Watch
 			}
 		}
 	}
-	return fmt.Errorf("%w: watch channel closed", errResync)
+	return fmt.Errorf("%w: watch channel closed", ErrResync)
 }
 
 // Translate turns etcd events (in revision order) into watch messages, as Watch describes. Events

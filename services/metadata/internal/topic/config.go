@@ -25,7 +25,7 @@ const (
 	DefaultSegmentBytes     = 1 << 30
 	DefaultRetentionMs      = 7 * 24 * 60 * 60 * 1000
 	DefaultSegmentMs        = 7 * 24 * 60 * 60 * 1000
-	DefaultReplicaLagTimeMs = 30000
+	DefaultReplicaLagTimeMs = 10000 // 10 s, as Runnel documents (Kafka's default is 30 s)
 )
 
 // spec is one known config: its default and how to check and canonicalise a value. check sees

@@ -53,7 +53,7 @@ func TestConfigs(t *testing.T) {
 		{name: "defaults", rf: 3, want: map[string]string{
 			MinInsyncReplicas: "1", RetentionMs: "604800000", RetentionBytes: "-1", SegmentBytes: "1073741824",
 			SegmentMs: "604800000", MaxMessageBytes: "1048588", CleanupPolicy: "delete",
-			UncleanLeaderElection: "false", ReplicaLagTimeMaxMs: "30000",
+			UncleanLeaderElection: "false", ReplicaLagTimeMaxMs: "10000",
 		}},
 		{name: "canonical", rf: 3, req: map[string]string{MinInsyncReplicas: " 2 ", UncleanLeaderElection: "TRUE", RetentionMs: "-1", CleanupPolicy: "Delete"},
 			want: map[string]string{MinInsyncReplicas: "2", UncleanLeaderElection: "true", RetentionMs: "-1", CleanupPolicy: "delete"}},
