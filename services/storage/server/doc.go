@@ -9,12 +9,16 @@
 //     the bound HTTP address) and heartbeats, failing over between Config.MetadataAddrs;
 //   - follows the metadata Watch stream and hosts the partition replicas assigned to the node
 //     (package internal/replica), leading those whose leader is this node;
-//   - serves runnel.v1.StorageService (Append, Fetch, ListPartitionOffsets) on the gRPC port, and
-//     /healthz, /readyz and /metrics on the HTTP port;
+//   - serves runnel.v1.StorageService (Append, Fetch, ListPartitionOffsets, and Replicate for the
+//     followers of the partitions it leads) on the gRPC port, and /healthz, /readyz and /metrics
+//     on the HTTP port;
+//   - replicates the partitions it follows from their leaders and proposes ISR changes of the
+//     partitions it leads (package internal/replication);
 //   - checkpoints high watermarks and applies retention in the background.
 //
 // The node is ready (/readyz 200, gRPC health SERVING) once the first metadata snapshot has been
-// applied. When Run's context ends: readiness drops, the gRPC server drains (in-flight appends
-// finish, long polls end at their wait or at the drain timeout), then the metadata session is
-// ended and the watch stopped, then every log is closed with its high watermark checkpointed.
+// applied. When Run's context ends: readiness drops, waiting requests and the Replicate streams
+// followers opened end, the gRPC server drains (in-flight appends finish), then the metadata
+// session is ended, the watch and the ISR proposer stopped, then the streams to leaders are
+// closed, then every log is closed with its high watermark checkpointed.
 package server

@@ -13,6 +13,7 @@ import (
 	"github.com/runnel/runnel/services/storage/internal/cluster"
 	"github.com/runnel/runnel/services/storage/internal/metaclient"
 	"github.com/runnel/runnel/services/storage/internal/replica"
+	"github.com/runnel/runnel/services/storage/internal/replication"
 	"google.golang.org/grpc"
 )
 
@@ -23,6 +24,9 @@ type Server struct {
 	svc      *svc.Server
 	replicas *replica.Manager
 	meta     *metaclient.Client
+	leader   *replication.Leader
+	fetcher  *replication.Fetcher
+	isr      *replication.ISR
 	synced   atomic.Bool
 	running  atomic.Bool
 	closeMu  sync.Mutex
@@ -79,8 +83,37 @@ func New(cfg Config) (*Server, error) {
 		_ = s.replicas.Close()
 		return nil, err
 	}
-	runnelv1.RegisterStorageServiceServer(s.svc.GRPC(), &storageService{replicas: s.replicas})
+	if err := s.newReplication(); err != nil {
+		s.svc.Close()
+		s.meta.Close()
+		_ = s.replicas.Close()
+		return nil, err
+	}
+	runnelv1.RegisterStorageServiceServer(s.svc.GRPC(), &storageService{replicas: s.replicas, leader: s.leader})
 	return s, nil
+}
+
+// newReplication builds the leader side, the follower side and the ISR proposer.
+func (s *Server) newReplication() error {
+	tel := s.cfg.Telemetry
+	var err error
+	s.isr, err = replication.NewISR(replication.ISRConfig{
+		NodeID: s.cfg.ID, Replicas: s.replicas, Proposer: s.meta, SessionID: s.meta.SessionID,
+		Meter: tel.Meter, Logger: s.logger,
+	})
+	if err != nil {
+		return err
+	}
+	s.leader, err = replication.NewLeader(replication.LeaderConfig{
+		Replicas: s.replicas, OnEligible: s.isr.Poke, Logger: s.logger,
+	})
+	if err != nil {
+		return err
+	}
+	s.fetcher, err = replication.NewFetcher(replication.FetcherConfig{
+		NodeID: s.cfg.ID, Replicas: s.replicas, DialOptions: tel.DialOptions(), Logger: s.logger,
+	})
+	return err
 }
 
 // GRPCAddr is the bound gRPC address.
@@ -96,6 +129,8 @@ func (s *Server) Ready() bool { return s.svc.Ready() }
 // onUpdate applies a metadata view; the first snapshot makes the node ready.
 func (s *Server) onUpdate(v *cluster.View, reset bool) {
 	s.replicas.Apply(v, reset)
+	s.fetcher.Update(v)
+	s.isr.Poke() // a newly led partition, or a new lag time, sets the next check
 	if reset && !s.synced.Swap(true) {
 		s.svc.SetReady(true)
 		s.logger.Info("storage node ready", "grpc_addr", s.GRPCAddr(), "http_addr", s.HTTPAddr(),
@@ -116,17 +151,21 @@ func (s *Server) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.replicas.Run(bg) })
 	wg.Go(func() { _ = s.meta.Run(bg) })
+	wg.Go(func() { s.isr.Run(bg) })
 	wg.Go(func() {
-		// Waiting requests end at once when shutdown begins, so the drain is quick.
+		// Waiting requests and replication streams end at once when shutdown begins, so the
+		// drain is quick.
 		select {
 		case <-ctx.Done():
 			s.replicas.Drain()
+			s.leader.Drain()
 		case <-bg.Done():
 		}
 	})
 	err := s.svc.Run(ctx)
 	stop()
 	wg.Wait()
+	s.fetcher.Close()
 	err = errors.Join(err, s.closeParts())
 	s.logger.Info("storage node stopped", "node", s.cfg.ID)
 	return err
@@ -136,6 +175,8 @@ func (s *Server) Run(ctx context.Context) error {
 func (s *Server) Close() error {
 	s.svc.Close()
 	s.meta.Close()
+	s.leader.Drain()
+	s.fetcher.Close()
 	return s.closeParts()
 }
 

@@ -8,12 +8,19 @@ import (
 	runnelv1 "github.com/runnel/runnel/gen/runnel/v1"
 	"github.com/runnel/runnel/pkg/rpcerr"
 	"github.com/runnel/runnel/services/storage/internal/replica"
+	"github.com/runnel/runnel/services/storage/internal/replication"
 )
 
 // storageService serves runnel.v1.StorageService from the replica manager.
 type storageService struct {
 	runnelv1.UnimplementedStorageServiceServer
 	replicas *replica.Manager
+	leader   *replication.Leader
+}
+
+// Replicate serves a follower's replication stream (package internal/replication).
+func (h *storageService) Replicate(stream runnelv1.StorageService_ReplicateServer) error {
+	return h.leader.Serve(stream)
 }
 
 func (h *storageService) Append(ctx context.Context, req *runnelv1.AppendRequest) (*runnelv1.AppendResponse, error) {

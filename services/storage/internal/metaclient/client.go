@@ -46,6 +46,7 @@ type Client struct {
 	clients []runnelv1.MetadataServiceClient
 
 	sessionID atomic.Int64 // the current session id, 0 when unregistered
+	alterIdx  atomic.Int32 // the metadata node that took the last AlterPartition
 	runOnce   sync.Once
 }
 

@@ -129,9 +129,18 @@ func TestFailover(t *testing.T) {
 	eventually(t, "registered past the dead address", func() bool { _, ok := first.Node(7); return ok })
 	eventually(t, "watching past the dead address", func() bool { return rec.topic("a") == "on-first" })
 
+	firstSession, _ := first.Node(7)
+	if first.PresentedSession(7) != 0 {
+		t.Fatalf("a new process presented session %d; want 0 (a new session)", first.PresentedSession(7))
+	}
 	first.Stop()
 	eventually(t, "registered on the next node", func() bool { _, ok := second.Node(7); return ok })
 	eventually(t, "watch snapshot from the next node", func() bool { return rec.topic("a") == "on-second" })
+	// The reconnect asks to resume the session it held, so the metadata service does not take the
+	// node for one that restarted.
+	if got, want := second.PresentedSession(7), firstSession.GetSessionId(); got != want || want == 0 {
+		t.Fatalf("reconnect presented session %d, want the previous session %d", got, want)
+	}
 }
 
 func TestCloseWithoutRun(t *testing.T) {

@@ -14,6 +14,9 @@
 //     next metadata node after a backoff; its first message is a snapshot that replaces the view.
 //     Between streams the last view stays in force.
 //
+// AlterPartition sends a partition leader's ISR proposal to a metadata node, failing over to the
+// next address when one cannot be reached or is not the one to take it.
+//
 // Backoff is exponential with jitter between MinBackoff and MaxBackoff, and resets once a stream
 // works (registered, or its first message applied).
 package metaclient

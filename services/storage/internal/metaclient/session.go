@@ -8,6 +8,7 @@ import (
 	runnelv1 "github.com/runnel/runnel/gen/runnel/v1"
 	"github.com/runnel/runnel/pkg/rpcerr"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
 )
 
 // closeWait bounds how long a closing session waits for the metadata node to end the stream.
@@ -17,13 +18,20 @@ const closeWait = time.Second
 func (c *Client) runSession(ctx context.Context) {
 	b := backoff{min: c.cfg.MinBackoff, max: c.cfg.MaxBackoff}
 	i := 0
+	// resume is the session this process holds: a reconnect (say, after a metadata node died)
+	// presents it so the metadata service resumes the same session instead of taking this node
+	// for one that restarted (which would cost it its ISR memberships and leaderships).
+	var resume int64
 	for ctx.Err() == nil {
-		err := c.runStream(ctx, c.clients[i], &b)
-		c.sessionID.Store(0)
+		err := c.runStream(ctx, c.clients[i], &b, resume)
+		if id := c.sessionID.Swap(0); id != 0 {
+			resume = id
+		}
 		if ctx.Err() != nil {
 			return
 		}
 		if errors.Is(err, rpcerr.StaleBrokerEpoch) {
+			resume = 0
 			c.logger.Info("node session is stale: registering again", "metadata", c.cfg.Addrs[i], "err", err)
 		} else {
 			c.logger.Warn("node session ended", "metadata", c.cfg.Addrs[i], "err", err)
@@ -36,14 +44,17 @@ func (c *Client) runSession(ctx context.Context) {
 }
 
 // session registers on one metadata node and heartbeats until the stream breaks or ctx ends.
-func (c *Client) runStream(ctx context.Context, mc runnelv1.MetadataServiceClient, b *backoff) error {
+// A nonzero resume asks to continue that session.
+func (c *Client) runStream(ctx context.Context, mc runnelv1.MetadataServiceClient, b *backoff, resume int64) error {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stream, err := mc.NodeSession(sctx)
 	if err != nil {
 		return rpcerr.FromStatus(err)
 	}
-	if err := stream.Send(&runnelv1.NodeSessionRequest{Node: c.cfg.Node}); err != nil {
+	node := proto.Clone(c.cfg.Node).(*runnelv1.Node)
+	node.SessionId = resume
+	if err := stream.Send(&runnelv1.NodeSessionRequest{Node: node}); err != nil {
 		_, err = stream.Recv() // the stream's real error
 		return rpcerr.FromStatus(err)
 	}

@@ -30,8 +30,11 @@ type Server struct {
 	nodes      map[int32]*runnelv1.Node // registered, live sessions
 	sessions   map[int32]chan error     // ends a node's session stream with the error
 	registers  map[int32]int            // registrations per node
+	presented  map[int32]int64          // the session id each node presented when it last registered
 	heartbeats map[int32]int            // heartbeats per node
 	nextID     int64
+	alters     []*runnelv1.AlterPartitionRequest // every AlterPartition received, in order
+	alterHook  func(*runnelv1.AlterPartitionRequest) error
 	stopOnce   sync.Once
 }
 
@@ -50,6 +53,7 @@ func Start(t testing.TB, sessionTimeout time.Duration) *Server {
 		nodes:      map[int32]*runnelv1.Node{},
 		sessions:   map[int32]chan error{},
 		registers:  map[int32]int{},
+		presented:  map[int32]int64{},
 		heartbeats: map[int32]int{},
 		nextID:     100,
 	}
@@ -202,6 +206,7 @@ func (s *Server) NodeSession(stream grpc.BidiStreamingServer[runnelv1.NodeSessio
 	s.nodes[n.GetId()] = n
 	s.sessions[n.GetId()] = end
 	s.registers[n.GetId()]++
+	s.presented[n.GetId()] = node.GetSessionId()
 	s.publishLocked(&runnelv1.WatchResponse{Nodes: []*runnelv1.Node{n}})
 	s.mu.Unlock()
 	defer func() {
@@ -256,6 +261,23 @@ func (s *Server) Node(id int32) (*runnelv1.Node, bool) {
 	defer s.mu.Unlock()
 	n, ok := s.nodes[id]
 	return n, ok
+}
+
+// SetNode registers a node without a session stream (a stand-in for a node the test plays
+// itself), telling watchers.
+func (s *Server) SetNode(n *runnelv1.Node) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n = proto.Clone(n).(*runnelv1.Node)
+	s.nodes[n.GetId()] = n
+	s.publishLocked(&runnelv1.WatchResponse{Nodes: []*runnelv1.Node{n}})
+}
+
+// PresentedSession is the session id node id presented when it last registered (0: a new one).
+func (s *Server) PresentedSession(id int32) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.presented[id]
 }
 
 // Registrations returns how many times node id registered.

@@ -17,6 +17,7 @@ const (
 	ConfigRetentionBytes    = "retention.bytes"
 	ConfigMaxMessageBytes   = "max.message.bytes"
 	ConfigMinInsyncReplicas = "min.insync.replicas"
+	ConfigReplicaLagTimeMs  = "replica.lag.time.max.ms"
 )
 
 // Kafka's defaults for the topic configs above (segment.bytes defaults to the node's setting).
@@ -26,6 +27,7 @@ const (
 	DefaultRetentionBytes    = -1                 // retention.bytes: no limit
 	DefaultMaxMessageBytes   = 1048588            // max.message.bytes
 	DefaultMinInsyncReplicas = 1                  // min.insync.replicas
+	DefaultReplicaLagTime    = 10 * time.Second   // replica.lag.time.max.ms (the metadata service's default)
 )
 
 // TopicConfig is what storage takes from a topic's configs.
@@ -36,6 +38,9 @@ type TopicConfig struct {
 	RetentionBytes    int64         // <= 0: no size limit
 	MaxMessageBytes   int
 	MinInsyncReplicas int
+	// ReplicaLagTime: a follower that has not caught up with the leader's log end for this long
+	// is proposed out of the ISR.
+	ReplicaLagTime time.Duration
 }
 
 // ParseTopicConfig reads configs over the defaults (segmentBytes is the node's default
@@ -49,6 +54,7 @@ func ParseTopicConfig(configs map[string]string, segmentBytes int64) (TopicConfi
 		RetentionBytes:    DefaultRetentionBytes,
 		MaxMessageBytes:   DefaultMaxMessageBytes,
 		MinInsyncReplicas: DefaultMinInsyncReplicas,
+		ReplicaLagTime:    DefaultReplicaLagTime,
 	}
 	var errs []error
 	num := func(key string, lo, hi int64, set func(int64)) {
@@ -75,6 +81,7 @@ func ParseTopicConfig(configs map[string]string, segmentBytes int64) (TopicConfi
 	num(ConfigRetentionBytes, -1, 1<<62, func(v int64) { c.RetentionBytes = v })
 	num(ConfigMaxMessageBytes, 0, 1<<31-1, func(v int64) { c.MaxMessageBytes = int(v) })
 	num(ConfigMinInsyncReplicas, 1, 1<<31-1, func(v int64) { c.MinInsyncReplicas = int(v) })
+	num(ConfigReplicaLagTimeMs, 1, maxMs, func(v int64) { c.ReplicaLagTime = time.Duration(v) * time.Millisecond })
 	return c, errors.Join(errs...)
 }
 

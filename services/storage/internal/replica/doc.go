@@ -22,7 +22,8 @@
 // topics that no longer exist are deleted. A state with a lower leader epoch (or the same leader
 // epoch and a lower partition epoch) than the one applied is ignored. Topic configs
 // (segment.bytes, segment.ms, retention.ms, retention.bytes, max.message.bytes,
-// min.insync.replicas) apply on every message; a change of the log's options reopens the log.
+// min.insync.replicas, replica.lag.time.max.ms) apply on every message; a change of the log's
+// options reopens the log.
 //
 // # Leader
 //
@@ -54,7 +55,24 @@
 // answer with no records, acks=all appends still waiting answer NOT_LEADER_OR_FOLLOWER. The number
 // of waiting requests is a gauge (runnel.storage.requests.waiting), Kafka's purgatory size.
 //
-// Followers: a partition led elsewhere is hosted with its leader and epoch recorded; the follower
-// fetcher (replication) plugs in there and appends with Log.AppendReplica, and the leader side
-// reports follower log end offsets into the followers map.
+// # Replication (the partition side; the streams are package internal/replication)
+//
+// Leader: ObserveFollower takes a follower's position under the partition's lock: the
+// leadership and epoch checks, the divergence check (checkPosition: the leader's end offset of
+// the follower's last epoch, KIP-279/KIP-320, with the leader's own epoch starting at its log end
+// while it has written nothing in it), OFFSET_OUT_OF_RANGE below the log start; then the
+// follower's log end is recorded in the followers map (only for the current leadership term: a
+// new term clears it, so a position sent under an older epoch never counts) with its
+// lastCaughtUp time, and the high watermark recomputed. ReadForFollower and WatchForFollower
+// serve whole batches up to the log end and the channels to wait on. CheckISR proposes the ISR
+// the leader wants (nextISR: out after replica.lag.time.max.ms behind, back in at the high
+// watermark and the term's start offset); ApplyState takes an accepted change ahead of the
+// watch. Health feeds the replication gauges.
+//
+// Follower: a partition led elsewhere is hosted with its leader and epoch recorded; the fetcher
+// reads FollowerPosition and writes the leader's answers with AppendFromLeader (AppendReplica:
+// every batch validated, nothing written on a CRC failure; then the high watermark becomes
+// min(leader's, log end)), TruncateDiverged (truncationPoint) and ResetToLeaderStart. Each
+// checks, under the lock, that the node still follows that leader in that epoch
+// (ErrNotFollower otherwise), so an answer to an older role is never written.
 package replica

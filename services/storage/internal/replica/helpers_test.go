@@ -98,7 +98,7 @@ func reportFollower(p *Partition, node int32, leo int64) {
 	defer p.mu.RUnlock()
 	p.hwMu.Lock()
 	defer p.hwMu.Unlock()
-	p.followers[node] = leo
+	p.followerLocked(node).leo = leo
 	p.updateHWLocked()
 }
 

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	runnelv1 "github.com/runnel/runnel/gen/runnel/v1"
 	"github.com/runnel/runnel/pkg/commitlog"
@@ -59,11 +60,17 @@ type Partition struct {
 	// fsync policy is met, so offsets below the largest returned end count toward the high
 	// watermark. (log.LogEndOffset may be ahead while a group commit is still in flight.)
 	localLEO int64
-	// followers maps each follower to the log end offset it has reported to this leader. The
-	// replication fetch handler fills it; the high watermark waits for every ISR member.
-	followers    map[int32]int64
+	// followers holds what this leader knows of each follower in the current leadership term:
+	// the log end offset it reported (replication fills it, see leader.go) and when it was last
+	// caught up. The high watermark waits for every ISR member to report.
+	followers    map[int32]*follower
+	termStart    int64         // the log end offset when this leadership term began
+	termBegan    time.Time     // when it began
 	changed      chan struct{} // closed and replaced on every change of hw or state
 	checkpointed int64         // the high watermark last written to the checkpoint
+
+	// fmu serialises the follower's writes (append, truncate, reset from the leader's answers).
+	fmu sync.Mutex
 }
 
 // partitionArgs are what openPartition needs.
@@ -92,7 +99,7 @@ func openPartition(a partitionArgs) (*Partition, error) {
 		topic: a.topic, index: a.index, topicID: a.topicID, dir: a.dir, node: a.node,
 		logger: logger, metrics: a.metrics, attrs: topicAttrs(a.topic), base: a.base, drain: a.draining,
 		cfg: a.cfg, leader: -1, leaderEpoch: -1, partitionEpoch: -1,
-		followers: map[int32]int64{}, changed: make(chan struct{}),
+		followers: map[int32]*follower{}, changed: make(chan struct{}),
 	}
 	log, err := commitlog.Open(a.dir, p.logOptions(a.cfg))
 	if err != nil {
@@ -149,6 +156,14 @@ func (p *Partition) restoreHW() {
 	p.hw, p.checkpointed, p.localLEO = hw, hw, end
 }
 
+// now reads the manager's clock.
+func (p *Partition) now() time.Time {
+	if p.base.Now != nil {
+		return p.base.Now()
+	}
+	return time.Now()
+}
+
 // Topic returns the topic name.
 func (p *Partition) Topic() string { return p.topic }
 
@@ -173,13 +188,19 @@ func (p *Partition) setState(ps *runnelv1.PartitionState, cfg TopicConfig) {
 	if cfg != p.cfg {
 		p.setConfigLocked(cfg)
 	}
+	p.applyStateLocked(ps)
+}
+
+// applyStateLocked takes a partition state unless it is older than the one applied. Call with
+// mu held exclusively.
+func (p *Partition) applyStateLocked(ps *runnelv1.PartitionState) {
 	epoch, pepoch := ps.GetLeaderEpoch(), ps.GetPartitionEpoch()
 	if epoch < p.leaderEpoch || (epoch == p.leaderEpoch && pepoch < p.partitionEpoch) {
 		p.logger.Debug("ignoring stale partition state", "epoch", epoch, "partition_epoch", pepoch,
 			"current_epoch", p.leaderEpoch, "current_partition_epoch", p.partitionEpoch)
 		return
 	}
-	wasLeader, oldLeader, oldEpoch := p.leader == p.node, p.leader, p.leaderEpoch
+	wasLeader, oldLeader, oldEpoch, oldISR := p.leader == p.node, p.leader, p.leaderEpoch, p.isr
 	p.leader, p.leaderEpoch, p.partitionEpoch = ps.GetLeader(), epoch, pepoch
 	p.replicas = slices.Clone(ps.GetReplicas())
 	p.isr = slices.Clone(ps.GetIsr())
@@ -188,16 +209,23 @@ func (p *Partition) setState(ps *runnelv1.PartitionState, cfg TopicConfig) {
 	p.hwMu.Lock()
 	switch {
 	case isLeader && (!wasLeader || oldEpoch != epoch):
-		// A new leadership term: what the log holds is the leader's, and follower positions are
-		// learnt afresh from their fetches.
+		// A new leadership term: what the log holds is the leader's (no write is in flight: they
+		// hold mu shared), and follower positions are learnt afresh from their fetches, so a
+		// position reported under an older epoch never counts in this one.
 		clear(p.followers)
 		if p.log != nil {
-			p.localLEO = max(p.localLEO, p.log.LogEndOffset())
+			p.localLEO = p.log.LogEndOffset()
 		}
+		p.termStart, p.termBegan = p.localLEO, p.now()
 		p.logger.Info("became leader", "epoch", epoch, "isr", p.isr, "offset", p.localLEO, "hw", p.hw)
 	case !isLeader && (wasLeader || oldLeader != p.leader || oldEpoch != epoch):
 		clear(p.followers)
+		if p.log != nil {
+			p.localLEO = p.log.LogEndOffset()
+		}
 		p.logger.Info("became follower", "leader", p.leader, "epoch", epoch, "offset", p.localLEO)
+	case isLeader && !slices.Equal(oldISR, p.isr):
+		p.logger.Info("isr changed", "epoch", epoch, "partition_epoch", pepoch, "isr", p.isr, "old_isr", oldISR, "hw", p.hw)
 	}
 	p.leading.Store(isLeader)
 	p.updateHWLocked()
@@ -244,11 +272,11 @@ func (p *Partition) updateHWLocked() {
 		if r == p.node {
 			continue
 		}
-		leo, ok := p.followers[r]
-		if !ok {
+		f := p.followers[r]
+		if f == nil || f.leo < 0 {
 			return // not heard from since this term began
 		}
-		hw = min(hw, leo)
+		hw = min(hw, f.leo)
 	}
 	if hw > p.hw {
 		p.hw = hw
