@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -296,3 +297,45 @@ func TestPartialFailureReportsPerRecord(t *testing.T) {
 }
 
 func str(s string) *string { return &s }
+
+// A batch shared by requests with different timeouts stops retrying at the earliest: a request
+// answered with an error must not have its records written by a later retry for another request.
+func TestSharedBatchNeverWritesAfterAnError(t *testing.T) {
+	e := start(t, 1, func(c *server.Config) { c.Linger = 100 * time.Millisecond })
+	e.createTopic(t, "shared", 1, 1)
+	var refuse atomic.Bool
+	refuse.Store(true)
+	e.stores[0].Reject(func(*runnelv1.AppendRequest) error {
+		if refuse.Load() {
+			return rpcerr.New(rpcerr.NotEnoughReplicas, "isr 1 < min.insync.replicas 2")
+		}
+		return nil
+	})
+	produce := func(value string, timeoutMs int32) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		resp, err := e.client.Produce(ctx, &runnelv1.ProduceRequest{Topic: "shared", TimeoutMs: timeoutMs,
+			Records: []*runnelv1.ProduceRecord{{Value: str(value)}}})
+		if err == nil && resp.GetResults()[0].Error != nil {
+			err = errors.New(resp.GetResults()[0].GetError())
+		}
+		return err
+	}
+	long := make(chan error, 1)
+	go func() { long <- produce("long", 5000) }()
+	shortErr := produce("short", 300) // joins the same batch within the linger
+	if shortErr == nil {
+		t.Fatal("the short request succeeded while every append was refused")
+	}
+	refuse.Store(false) // appends would now succeed
+	select {
+	case <-long:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the long request did not finish")
+	}
+	for _, r := range e.stores[0].Records(t, "shared", 0) {
+		if string(r.Value) == "short" {
+			t.Fatalf("the short request was answered %v, yet its record was written later", shortErr)
+		}
+	}
+}

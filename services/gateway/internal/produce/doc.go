@@ -23,8 +23,8 @@
 //     node that has not learned the partition yet, KAFKA_STORAGE_ERROR, REQUEST_TIMED_OUT and
 //     NOT_ENOUGH_REPLICAS are retried after a metadata change or a short backoff (router.Do) until
 //     the delivery deadline: the request's timeout_ms, else the configured DeliveryTimeout. A batch
-//     shared by several requests uses the latest of their deadlines; each request stops waiting at
-//     its own. When the deadline passes while the leader still answers NOT_ENOUGH_REPLICAS or the
+//     shared by several requests uses the earliest of their deadlines, so a record is never written
+//     by a retry after its own request was answered with an error. When the deadline passes while the leader still answers NOT_ENOUGH_REPLICAS or the
 //     partition has no leader (LEADER_NOT_AVAILABLE), that is the error reported; otherwise
 //     REQUEST_TIMED_OUT naming the last error. Retried appends are at-least-once: a write that timed
 //     out may already be in the log, and a retry can store it twice (there is no idempotent

@@ -46,8 +46,8 @@ func (b *batch) add(it *item, c *call, idx int32, deadline time.Time) {
 	default:
 		b.parts = append(b.parts, part{call: c, index: []int32{idx}})
 	}
-	if deadline.After(b.deadline) {
-		b.deadline = deadline
+	if b.deadline.IsZero() || deadline.Before(b.deadline) {
+		b.deadline = deadline // the earliest: no record is written after its request was answered
 	}
 }
 
@@ -62,7 +62,7 @@ func (b *batch) merge(o *batch) {
 	b.parts = append(b.parts, o.parts...)
 	b.bytes += o.bytes - record.HeaderSize
 	b.maxBytes = min(b.maxBytes, o.maxBytes)
-	if o.deadline.After(b.deadline) {
+	if o.deadline.Before(b.deadline) {
 		b.deadline = o.deadline
 	}
 }
