@@ -40,8 +40,9 @@ type Cluster struct {
 	endpoints *Endpoints
 	client    *Client
 	dev       *proc
-	restarted map[int32]*proc // storage nodes this test started again itself
-	children  map[int]string  // every child pid ever listed in an endpoints file → its program
+	restarted map[string]*proc // nodes this test started again itself, by nodeKey
+	paused    map[int]string   // pids this test stopped with SIGSTOP → their program
+	children  map[int]string   // every child pid ever listed in an endpoints file → its program
 }
 
 // errPortTaken marks a `runnel dev` that exited because a port of its range was taken.
@@ -62,7 +63,8 @@ func Start(t testing.TB, opts Options) *Cluster {
 		opts:          opts,
 		endpointsFile: filepath.Join(dir, "endpoints.json"),
 		devLog:        filepath.Join(dir, "runnel-dev.log"),
-		restarted:     map[int32]*proc{},
+		restarted:     map[string]*proc{},
+		paused:        map[int]string{},
 		children:      map[int]string{},
 	}
 	t.Cleanup(func() { c.cleanup(t) })
@@ -174,19 +176,20 @@ func (c *Cluster) startDev() error {
 var errExited = errors.New("runnel dev exited")
 
 // Stop stops the cluster as a user does (SIGTERM to `runnel dev`) and checks that every process is
-// gone; storage nodes the test restarted itself get SIGTERM too.
+// gone; paused nodes get SIGCONT first, and nodes the test restarted itself get SIGTERM too.
 func (c *Cluster) Stop(t testing.TB) {
 	t.Helper()
+	c.resumeAll()
 	c.mu.Lock()
 	dev, restarted := c.dev, c.restarted
-	c.dev, c.restarted = nil, map[int32]*proc{}
+	c.dev, c.restarted = nil, map[string]*proc{}
 	c.mu.Unlock()
 	if dev == nil {
 		t.Fatalf("harness: Stop: the cluster is not running")
 	}
-	for id, p := range restarted {
+	for key, p := range restarted {
 		if !p.stop(syscall.SIGTERM, 20*time.Second) {
-			t.Errorf("harness: restarted storage node %d did not exit within 20s of SIGTERM", id)
+			t.Errorf("harness: restarted %s did not exit within 20s of SIGTERM", key)
 		}
 	}
 	if !dev.stop(syscall.SIGTERM, 30*time.Second) {
@@ -205,65 +208,6 @@ func (c *Cluster) StartAgain(t testing.TB) {
 	t.Helper()
 	if err := c.startDev(); err != nil {
 		t.Fatalf("harness: runnel dev did not start again: %v", err)
-	}
-}
-
-// KillStorage sends SIGKILL to storage node id and waits for it to be gone.
-func (c *Cluster) KillStorage(t testing.TB, id int32) {
-	t.Helper()
-	node, ok := c.Endpoints().StorageByID(id)
-	if !ok {
-		t.Fatalf("harness: no storage node %d", id)
-	}
-	c.mu.Lock()
-	p := c.restarted[id]
-	delete(c.restarted, id)
-	c.mu.Unlock()
-	if p != nil {
-		p.stop(syscall.SIGKILL, 10*time.Second)
-		return
-	}
-	if !runs(node.PID, node.Argv[0]) {
-		t.Fatalf("harness: storage node %d (pid %d) is not running", id, node.PID)
-	}
-	if err := killPID(node.PID, node.Argv[0], 10*time.Second); err != nil {
-		t.Fatalf("harness: kill storage node %d: %v", id, err)
-	}
-}
-
-// RestartStorage starts storage node id again with the argv of the endpoints file, from another
-// working directory, and waits for its /readyz.
-func (c *Cluster) RestartStorage(t testing.TB, id int32) {
-	t.Helper()
-	node, ok := c.Endpoints().StorageByID(id)
-	if !ok {
-		t.Fatalf("harness: no storage node %d", id)
-	}
-	c.mu.Lock()
-	_, running := c.restarted[id]
-	c.mu.Unlock()
-	if running || runs(node.PID, node.Argv[0]) {
-		t.Fatalf("harness: storage node %d still runs", id)
-	}
-	cmd := exec.Command(node.Argv[0], node.Argv[1:]...)
-	cmd.Dir = t.TempDir()
-	logPath := filepath.Join(c.DataDir, "logs", strconv.Itoa(int(id))+".log")
-	logStart := fileSize(logPath)
-	p, err := startProc(cmd, logPath, false)
-	if err != nil {
-		t.Fatalf("harness: restart storage node %d: %v", id, err)
-	}
-	c.mu.Lock()
-	c.restarted[id] = p
-	c.mu.Unlock()
-	err = poll(60*time.Second, 100*time.Millisecond, func() error {
-		if p.exited() {
-			return fmt.Errorf("storage node %d %s", id, describeExit(p.err))
-		}
-		return ready(node.HTTP)
-	})
-	if err != nil {
-		t.Fatalf("harness: restarted storage node %d not ready: %v; its log:\n%s", id, err, tailFrom(logPath, logStart, 4096))
 	}
 }
 
@@ -298,19 +242,20 @@ func (c *Cluster) childrenSnapshot() map[int]string {
 
 // cleanup stops everything this cluster started; on failure it first dumps the logs.
 func (c *Cluster) cleanup(t testing.TB) {
+	c.resumeAll() // no process is left stopped, whatever happens next
 	if t.Failed() {
 		c.dumpLogs(t)
 	}
 	c.mu.Lock()
 	dev, restarted := c.dev, c.restarted
-	c.dev, c.restarted = nil, map[int32]*proc{}
+	c.dev, c.restarted = nil, map[string]*proc{}
 	c.mu.Unlock()
 	if dev != nil && !dev.stop(syscall.SIGTERM, 30*time.Second) {
 		t.Logf("harness: runnel dev needed SIGKILL")
 	}
-	for id, p := range restarted {
+	for key, p := range restarted {
 		if !p.stop(syscall.SIGKILL, 10*time.Second) {
-			t.Logf("harness: restarted storage node %d did not exit on SIGKILL", id)
+			t.Logf("harness: restarted %s did not exit on SIGKILL", key)
 		}
 	}
 	for pid, prog := range c.childrenSnapshot() {

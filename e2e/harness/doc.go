@@ -12,15 +12,27 @@
 //     every service is ready. N is a base whose whole port range [N, N+2000) was free when probed:
 //     the candidates are 20000, 22000, … 58000, tried from a random start (per test process), those
 //     outside the kernel's ephemeral port range first.
-//   - Every process a test starts is stopped by t.Cleanup, also when the test fails: `runnel dev`
+//   - Every process a test starts is stopped by t.Cleanup, also when the test fails: every process
+//     the test paused gets SIGCONT first (no stopped process is ever left behind); `runnel dev`
 //     gets SIGTERM (SIGKILL after a grace period); then any child listed in the endpoints file that
-//     is still alive, and any storage node the test restarted itself, gets SIGKILL and is waited
-//     for. When the test has failed, the tail of every <data-dir>/logs/*.log (and of runnel dev's
-//     own output) is written to t.Log first.
-//   - Cluster.KillStorage, RestartStorage, Stop and StartAgain drive faults and restarts; Client is
-//     a small REST client returning decoded JSON (int64 fields accept JSON numbers and strings);
-//     RunCLI runs bin/runnel against the cluster's gRPC address; Eventually polls a condition with
-//     a deadline (tests never sleep to synchronise).
+//     is still alive, and any node the test restarted itself, gets SIGKILL and is waited for. When
+//     the test has failed, the tail of every <data-dir>/logs/*.log (and of runnel dev's own output)
+//     is written to t.Log first.
+//   - Faults, by node id: KillStorage/KillMetadata (SIGKILL, paused or not, then wait until gone),
+//     RestartStorage/RestartMetadata (the endpoints file's argv, same data dir, wait for /readyz;
+//     the output is appended to <data-dir>/logs/<id>.log), PauseStorage/PauseMetadata (SIGSTOP,
+//     wait until the kernel shows the process stopped) and ResumeStorage/ResumeMetadata (SIGCONT).
+//     Stop (SIGCONT to paused nodes, then SIGTERM as a user does) and StartAgain restart the whole
+//     cluster on the same data dir and port base.
+//   - State: Client is a small REST client returning decoded JSON (int64 fields accept JSON numbers
+//     and strings; Describe/PartitionState show leader, leader epoch, replicas, ISR and high
+//     watermark per partition); ClusterState and Controller ask the metadata nodes that run and
+//     are not paused over gRPC (MetadataService.GetClusterState; controller_id); DialStorage gives
+//     a StorageService client; PartitionDir is where a storage node keeps a partition replica
+//     (<its --data-dir>/<topic>-<partition>).
+//   - RunCLI runs bin/runnel against the cluster's gRPC address; Eventually polls a condition with a
+//     deadline (tests never sleep to synchronise). With RUNNEL_E2E_KEEP_LOGS=<dir>, a failed test's
+//     logs are also copied whole to <dir>/<test name>/.
 //
 // Ports `runnel dev` opens for base N: gateway REST N+80 and gRPC N+1090; metadata node i
 // (0-based) N+100+10i .. N+103+10i; storage node i (1-based) N+200+10(i-1) and N+201+10(i-1).

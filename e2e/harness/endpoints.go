@@ -84,3 +84,13 @@ func (ep *Endpoints) StorageByID(id int32) (StorageNode, bool) {
 	}
 	return StorageNode{}, false
 }
+
+// MetadataByID returns the metadata node with this id ("m1").
+func (ep *Endpoints) MetadataByID(id string) (NamedNode, bool) {
+	for _, m := range ep.Metadata {
+		if m.ID == id {
+			return m, true
+		}
+	}
+	return NamedNode{}, false
+}

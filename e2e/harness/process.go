@@ -85,16 +85,8 @@ func (p *proc) stop(sig syscall.Signal, grace time.Duration) bool {
 
 // alive reports whether pid is a live (not zombie) process.
 func alive(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	// The state follows the command name, which is in parentheses and may contain spaces.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 || i+2 >= len(b) {
-		return false
-	}
-	return b[i+2] != 'Z' && b[i+2] != 'X'
+	s := procState(pid)
+	return s != 0 && s != 'Z' && s != 'X'
 }
 
 // runs reports whether pid is alive and runs program (guards against pid reuse).

@@ -234,3 +234,16 @@ func (c *Client) Offsets(ctx context.Context, topic string) ([]PartitionOffsets,
 	}
 	return out.Partitions, nil
 }
+
+// ConsumeWait is Consume with a long-poll: the answer waits up to maxWait for records at offset.
+func (c *Client) ConsumeWait(ctx context.Context, topic string, partition int32, offset int64, maxRecords int, maxWait time.Duration) (*ConsumeResponse, error) {
+	q := url.Values{}
+	q.Set("offset", strconv.FormatInt(offset, 10))
+	q.Set("max_records", strconv.Itoa(maxRecords))
+	q.Set("max_wait_ms", strconv.FormatInt(maxWait.Milliseconds(), 10))
+	var out ConsumeResponse
+	if err := c.call(ctx, http.MethodGet, ConsumePath(topic, partition, q), nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
