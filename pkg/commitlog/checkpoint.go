@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/runnel/runnel/pkg/fileutil"
 )
 
 // Checkpoint file names (see doc.go).
@@ -22,30 +24,12 @@ const (
 // errBadCheckpoint: a checkpoint file exists but cannot be parsed.
 var errBadCheckpoint = errors.New("commitlog: unreadable checkpoint")
 
-// writeFileAtomic replaces dir/name with data crash-safely: write a temp
-// file, fsync it, rename it over name, fsync the directory.
+// writeFileAtomic replaces dir/name with data crash-safely (fileutil.WriteAtomic).
 func writeFileAtomic(dir, name string, data []byte) error {
-	path := filepath.Join(dir, name)
-	tmp := path + tmpSuffix
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = fsync(f)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err := fileutil.WriteAtomic(filepath.Join(dir, name), data, 0o644); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
-	return syncDir(dir)
+	return nil
 }
 
 // checkpointLines reads a checkpoint file: its lines after the version line.

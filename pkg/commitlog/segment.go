@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/runnel/runnel/pkg/fileutil"
 	"github.com/runnel/runnel/pkg/record"
 )
 
@@ -19,7 +20,7 @@ const (
 	logSuffix       = ".log"
 	indexSuffix     = ".index"
 	timeIndexSuffix = ".timeindex"
-	tmpSuffix       = ".tmp"
+	tmpSuffix       = fileutil.TempSuffix
 )
 
 // errBadData marks bytes in a segment file that are not a valid batch where

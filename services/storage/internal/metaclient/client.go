@@ -4,15 +4,15 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	runnelv1 "github.com/runnel/runnel/gen/runnel/v1"
-	"github.com/runnel/runnel/services/storage/internal/cluster"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+
+	runnelv1 "github.com/runnel/runnel/gen/runnel/v1"
+	"github.com/runnel/runnel/services/storage/internal/cluster"
 )
 
 // Defaults of Config.
@@ -106,35 +106,6 @@ func (c *Client) Run(ctx context.Context) error {
 func (c *Client) closeConns() {
 	for _, conn := range c.conns {
 		_ = conn.Close()
-	}
-}
-
-// backoff is an exponential backoff with full jitter in [d/2, d].
-type backoff struct {
-	min, max, cur time.Duration
-}
-
-func (b *backoff) next() time.Duration {
-	if b.cur < b.min {
-		b.cur = b.min
-	} else {
-		b.cur = min(b.cur*2, b.max)
-	}
-	half := b.cur / 2
-	return half + rand.N(half+1)
-}
-
-func (b *backoff) reset() { b.cur = 0 }
-
-// sleep waits d or until ctx ends; it reports whether ctx is still live.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }
 

@@ -124,12 +124,13 @@ func TestFailover(t *testing.T) {
 	first.SetTopic(&runnelv1.Topic{Name: "a", TopicId: "on-first"})
 	second.SetTopic(&runnelv1.Topic{Name: "a", TopicId: "on-second"})
 	rec := &recorder{}
-	run(t, []string{deadAddr(t), first.Addr(), second.Addr()}, rec)
+	c := run(t, []string{deadAddr(t), first.Addr(), second.Addr()}, rec)
 
 	eventually(t, "registered past the dead address", func() bool { _, ok := first.Node(7); return ok })
 	eventually(t, "watching past the dead address", func() bool { return rec.topic("a") == "on-first" })
 
 	firstSession, _ := first.Node(7)
+	eventually(t, "the client holds its session", func() bool { return c.SessionID() == firstSession.GetSessionId() })
 	if first.PresentedSession(7) != 0 {
 		t.Fatalf("a new process presented session %d; want 0 (a new session)", first.PresentedSession(7))
 	}

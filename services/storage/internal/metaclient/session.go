@@ -5,10 +5,12 @@ import (
 	"errors"
 	"time"
 
-	runnelv1 "github.com/runnel/runnel/gen/runnel/v1"
-	"github.com/runnel/runnel/pkg/rpcerr"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
+
+	runnelv1 "github.com/runnel/runnel/gen/runnel/v1"
+	"github.com/runnel/runnel/pkg/backoff"
+	"github.com/runnel/runnel/pkg/rpcerr"
 )
 
 // closeWait bounds how long a closing session waits for the metadata node to end the stream.
@@ -16,7 +18,7 @@ const closeWait = time.Second
 
 // runSession keeps the node registered until ctx ends.
 func (c *Client) runSession(ctx context.Context) {
-	b := backoff{min: c.cfg.MinBackoff, max: c.cfg.MaxBackoff}
+	b := backoff.Backoff{Min: c.cfg.MinBackoff, Max: c.cfg.MaxBackoff}
 	i := 0
 	// resume is the session this process holds: a reconnect (say, after a metadata node died)
 	// presents it so the metadata service resumes the same session instead of taking this node
@@ -37,7 +39,7 @@ func (c *Client) runSession(ctx context.Context) {
 			c.logger.Warn("node session ended", "metadata", c.cfg.Addrs[i], "err", err)
 			i = (i + 1) % len(c.clients)
 		}
-		if !sleep(ctx, b.next()) {
+		if !backoff.Sleep(ctx, b.Next()) {
 			return
 		}
 	}
@@ -45,7 +47,7 @@ func (c *Client) runSession(ctx context.Context) {
 
 // session registers on one metadata node and heartbeats until the stream breaks or ctx ends.
 // A nonzero resume asks to continue that session.
-func (c *Client) runStream(ctx context.Context, mc runnelv1.MetadataServiceClient, b *backoff, resume int64) error {
+func (c *Client) runStream(ctx context.Context, mc runnelv1.MetadataServiceClient, b *backoff.Backoff, resume int64) error {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stream, err := mc.NodeSession(sctx)
@@ -67,7 +69,7 @@ func (c *Client) runStream(ctx context.Context, mc runnelv1.MetadataServiceClien
 		timeout = DefaultSessionTimeout
 	}
 	c.sessionID.Store(resp.GetSessionId())
-	b.reset()
+	b.Reset()
 	c.logger.Info("node registered", "node", c.cfg.Node.GetId(), "session", resp.GetSessionId(),
 		"session_timeout", timeout)
 

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/runnel/runnel/pkg/fileutil"
 )
 
 // File names inside the data dir and partition dirs.
@@ -78,45 +80,13 @@ func readJSON(path string, v any) error {
 	return nil
 }
 
-// writeJSON replaces path crash-safely: write a temp file, fsync, rename, fsync the directory.
+// writeJSON replaces path crash-safely (fileutil.WriteAtomic).
 func writeJSON(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(append(b, '\n'))
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return err
-	}
-	return syncDir(filepath.Dir(path))
-}
-
-// syncDir fsyncs a directory so that renames and removals in it are durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return fileutil.WriteAtomic(path, append(b, '\n'), 0o644)
 }
 
 // removeDir deletes a partition dir: first renamed aside (so a crash never leaves a half-deleted
@@ -129,7 +99,7 @@ func removeDir(dir string) error {
 		}
 		return err
 	}
-	if err := syncDir(filepath.Dir(dir)); err != nil {
+	if err := fileutil.SyncDir(filepath.Dir(dir)); err != nil {
 		return err
 	}
 	return os.RemoveAll(aside)

@@ -12,9 +12,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+
 	runnelv1 "github.com/runnel/runnel/gen/runnel/v1"
 	"github.com/runnel/runnel/pkg/commitlog"
-	"go.opentelemetry.io/otel/metric"
+	"github.com/runnel/runnel/pkg/fileutil"
 )
 
 // Offsets are the bounds of a partition's log.
@@ -135,7 +137,7 @@ func prepareDir(a partitionArgs, logger *slog.Logger) error {
 	if err := os.MkdirAll(a.dir, 0o755); err != nil {
 		return err
 	}
-	if err := syncDir(filepath.Dir(a.dir)); err != nil {
+	if err := fileutil.SyncDir(filepath.Dir(a.dir)); err != nil {
 		return err
 	}
 	return writeJSON(path, partitionMeta{Topic: a.topic, Partition: a.index, TopicID: a.topicID})

@@ -7,9 +7,16 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/grpc"
+
 	"github.com/runnel/runnel/services/storage/internal/cluster"
 	"github.com/runnel/runnel/services/storage/internal/replica"
-	"google.golang.org/grpc"
+)
+
+// Defaults of the follower's backoff.
+const (
+	DefaultMinBackoff = 50 * time.Millisecond
+	DefaultMaxBackoff = time.Second
 )
 
 // FetcherConfig configures a Fetcher.

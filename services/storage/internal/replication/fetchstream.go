@@ -6,12 +6,14 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
 	runnelv1 "github.com/runnel/runnel/gen/runnel/v1"
+	"github.com/runnel/runnel/pkg/backoff"
 	"github.com/runnel/runnel/pkg/commitlog"
 	"github.com/runnel/runnel/pkg/rpcerr"
 	"github.com/runnel/runnel/services/storage/internal/replica"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 )
 
 // fetchStream follows the partitions this node follows on one leader node, over one Replicate
@@ -40,18 +42,18 @@ type followState struct {
 	send    bool      // report the position at the next flush
 	fenced  bool      // the leader is at a newer epoch: wait for metadata
 	retryAt time.Time // do not report before
-	backoff backoff
+	backoff backoff.Backoff
 }
 
 func (st *followState) retry(now time.Time) {
 	st.send = true
-	st.retryAt = now.Add(st.backoff.next())
+	st.retryAt = now.Add(st.backoff.Next())
 }
 
 func (st *followState) progressed() {
 	st.send = true
 	st.retryAt = time.Time{}
-	st.backoff.reset()
+	st.backoff.Reset()
 }
 
 // startStream dials leader at addr (lazily) and starts its goroutine.
@@ -95,7 +97,7 @@ func (s *fetchStream) run(ctx context.Context) {
 	defer close(s.done)
 	defer s.conn.Close()
 	client := runnelv1.NewStorageServiceClient(s.conn)
-	b := backoff{min: s.f.cfg.MinBackoff, max: s.f.cfg.MaxBackoff}
+	b := backoff.Backoff{Min: s.f.cfg.MinBackoff, Max: s.f.cfg.MaxBackoff}
 	s.f.logger.Info("following leader", "leader", s.leader, "addr", s.addr)
 	for ctx.Err() == nil {
 		err := s.session(ctx, client, &b)
@@ -103,7 +105,7 @@ func (s *fetchStream) run(ctx context.Context) {
 			break
 		}
 		s.f.logger.Warn("replication stream ended", "leader", s.leader, "addr", s.addr, "err", err)
-		if !sleep(ctx, b.next()) {
+		if !backoff.Sleep(ctx, b.Next()) {
 			break
 		}
 	}
@@ -111,7 +113,7 @@ func (s *fetchStream) run(ctx context.Context) {
 }
 
 // session runs one Replicate stream until it breaks or ctx ends.
-func (s *fetchStream) session(ctx context.Context, client runnelv1.StorageServiceClient, b *backoff) error {
+func (s *fetchStream) session(ctx context.Context, client runnelv1.StorageServiceClient, b *backoff.Backoff) error {
 	sctx, cancel := context.WithCancel(ctx)
 	var recvWG sync.WaitGroup
 	defer recvWG.Wait()
@@ -161,7 +163,7 @@ func (s *fetchStream) session(ctx context.Context, client runnelv1.StorageServic
 		timer.Reset(next)
 		select {
 		case m := <-msgs:
-			b.reset()
+			b.Reset()
 			s.handle(m)
 		case err := <-recvErr:
 			return rpcerr.FromStatus(err)
@@ -192,7 +194,7 @@ func (s *fetchStream) sync() {
 		if st != nil && st.p == fl.p && st.epoch == fl.epoch {
 			continue
 		}
-		st = &followState{follow: fl, backoff: backoff{min: s.f.cfg.MinBackoff, max: s.f.cfg.MaxBackoff}}
+		st = &followState{follow: fl, backoff: backoff.Backoff{Min: s.f.cfg.MinBackoff, Max: s.f.cfg.MaxBackoff}}
 		st.progressed()
 		s.parts[k] = st
 	}
