@@ -3,6 +3,7 @@ package commitlog
 import (
 	"bytes"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -202,7 +203,7 @@ func TestClosedLog(t *testing.T) {
 	_, checks["OffsetForTimestamp"] = l.OffsetForTimestamp(0)
 	checks["Truncate"] = l.Truncate(0)
 	checks["DeleteBefore"] = l.DeleteBefore(1)
-	_, checks["ApplyRetention"] = l.ApplyRetention()
+	_, checks["ApplyRetention"] = l.ApplyRetention(math.MaxInt64)
 	checks["Sync"] = l.Sync()
 	checks["CheckpointHighWatermark"] = l.CheckpointHighWatermark(1)
 	checks["Reset"] = l.Reset(0)

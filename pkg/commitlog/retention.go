@@ -22,8 +22,11 @@ func (l *Log) DeleteBefore(offset int64) error {
 // by age, those whose newest batch timestamp (or, without timestamps, file
 // modification time) is more than RetentionAge before Now; by size, the
 // oldest while the log stays at or above RetentionBytes without them. The
-// active segment is never deleted. It returns how many segments went.
-func (l *Log) ApplyRetention() (int, error) {
+// active segment is never deleted, nor a segment holding an offset at or
+// above limit: pass the high watermark, so records not yet on every in-sync
+// replica (and not yet readable) are never deleted by retention, as in Kafka.
+// It returns how many segments went.
+func (l *Log) ApplyRetention(limit int64) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err := l.writable(); err != nil {
@@ -65,6 +68,9 @@ func (l *Log) ApplyRetention() (int, error) {
 		}
 	}
 	n := max(byAge, bySize)
+	for n > 0 && segs[n].base > limit { // segment n-1 would lose offsets at or above limit
+		n--
+	}
 	if err := l.deleteOldest(n); err != nil {
 		return 0, err
 	}

@@ -2,6 +2,7 @@ package commitlog
 
 import (
 	"errors"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -104,7 +105,7 @@ func TestApplyRetention(t *testing.T) {
 				maxTS = append(maxTS, ts)
 			}
 			clock.now = time.UnixMilli(35 * minute)
-			deleted, err := l.ApplyRetention()
+			deleted, err := l.ApplyRetention(math.MaxInt64)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -125,7 +126,7 @@ func TestApplyRetention(t *testing.T) {
 					t.Fatalf("read below log start: %v", err)
 				}
 			}
-			if again, err := l.ApplyRetention(); err != nil || again != 0 {
+			if again, err := l.ApplyRetention(math.MaxInt64); err != nil || again != 0 {
 				t.Fatalf("second pass deleted %d more, %v", again, err)
 			}
 		})
@@ -218,7 +219,7 @@ func TestConcurrentReadsAndRetention(t *testing.T) {
 	for i := range 200 {
 		appendN(t, l, 1, 1, int64(i))
 		if i%10 == 0 {
-			if _, err := l.ApplyRetention(); err != nil {
+			if _, err := l.ApplyRetention(math.MaxInt64); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -232,5 +233,31 @@ func TestConcurrentReadsAndRetention(t *testing.T) {
 	}
 	if l.LogStartOffset() == 0 {
 		t.Fatal("retention never ran")
+	}
+}
+
+// Retention never deletes a segment holding an offset at or above the limit (the high watermark):
+// followers may still need those records.
+func TestApplyRetentionStopsAtLimit(t *testing.T) {
+	opts := testOptions()
+	opts.RetentionBytes = 1 // everything but the active segment is over the size limit
+	l := openLog(t, t.TempDir(), opts)
+	appendN(t, l, 60, 1, 1_000)
+	segs := l.segments()
+	if len(segs) < 4 {
+		t.Fatalf("only %d segments; the test needs several", len(segs))
+	}
+	limit := segs[2].base + 1 // inside the third segment
+	if _, err := l.ApplyRetention(limit); err != nil {
+		t.Fatal(err)
+	}
+	if got := l.LogStartOffset(); got != segs[2].base {
+		t.Fatalf("log start after retention below %d = %d, want %d (the third segment kept)", limit, got, segs[2].base)
+	}
+	if _, err := l.ApplyRetention(math.MaxInt64); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := l.LogStartOffset(), l.segments()[0].base; got != want || len(l.segments()) != 1 {
+		t.Fatalf("without a limit retention kept %d segments from %d; want only the active one", len(l.segments()), got)
 	}
 }

@@ -300,15 +300,19 @@ func (p *Partition) offsetsLocked() Offsets {
 	return Offsets{LogStart: p.log.LogStartOffset(), HighWatermark: hw, LogEnd: p.log.LogEndOffset()}
 }
 
-// applyRetention deletes old segments as the topic config says and keeps the high watermark at
-// or above the new log start.
+// applyRetention deletes old segments as the topic config says, never at or above the high
+// watermark (followers may still need those records), and keeps the high watermark at or above
+// the new log start.
 func (p *Partition) applyRetention() (int, error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	if p.closed || p.log == nil {
 		return 0, nil
 	}
-	n, err := p.log.ApplyRetention()
+	p.hwMu.Lock()
+	hw := p.hw
+	p.hwMu.Unlock()
+	n, err := p.log.ApplyRetention(hw)
 	if n > 0 {
 		start := p.log.LogStartOffset()
 		p.hwMu.Lock()
