@@ -7,7 +7,7 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -19,18 +19,28 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "runnel-gateway:", err)
-		os.Exit(1)
-	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
-func run(args []string) error {
+func run(ctx context.Context, args []string, stderr io.Writer) int {
+	cfg, tcfg, err := parseFlags(args, stderr)
+	if err != nil {
+		return svc.FlagExit("runnel-gateway", err, stderr)
+	}
+	return svc.Main(ctx, stderr, tcfg, func(tel *telemetry.Telemetry) (svc.Runner, error) {
+		cfg.Telemetry = tel
+		return server.New(cfg)
+	})
+}
+
+// parseFlags builds the gateway's config and its telemetry settings from the command line.
+func parseFlags(args []string, out io.Writer) (server.Config, telemetry.Config, error) {
 	d := server.DefaultConfig()
 	fs := flag.NewFlagSet("runnel-gateway", flag.ContinueOnError)
+	fs.SetOutput(out)
 	id := fs.String("id", d.ID, "gateway id, reported in logs and telemetry")
 	grpcAddr := fs.String("grpc-addr", d.GRPCAddr, "listen address of the gRPC API")
 	httpAddr := fs.String("http-addr", d.HTTPAddr, "listen address of the REST API, /healthz, /readyz, /metrics and /openapi.json")
@@ -42,19 +52,8 @@ func run(args []string) error {
 	logFormat := fs.String("log-format", "json", "log format: json or text")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := svc.ParseFlags(fs, args); err != nil {
-		return err
+		return server.Config{}, telemetry.Config{}, err
 	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	tel, err := telemetry.Setup(ctx, telemetry.Config{
-		ServiceName: "runnel-gateway", NodeID: *id, LogFormat: *logFormat, LogLevel: *logLevel,
-	})
-	if err != nil {
-		return err
-	}
-	defer func() { _ = tel.Shutdown(context.Background()) }()
-
 	cfg := server.Config{
 		ID:              *id,
 		GRPCAddr:        *grpcAddr,
@@ -64,20 +63,18 @@ func run(args []string) error {
 		Linger:          *linger,
 		MaxBatchBytes:   *maxBatchBytes,
 		MaxRequestBytes: *maxRequestBytes,
-		Telemetry:       tel,
 	}
-	if len(cfg.MetadataAddrs) == 0 {
-		return errors.New("--metadata: give at least one metadata address")
+	tcfg := telemetry.Config{ServiceName: "runnel-gateway", NodeID: *id, LogFormat: *logFormat, LogLevel: *logLevel}
+	switch {
+	case len(cfg.MetadataAddrs) == 0:
+		return cfg, tcfg, errors.New("--metadata: give at least one metadata address")
+	case cfg.DeliveryTimeout <= 0:
+		return cfg, tcfg, errors.New("--delivery-timeout: must be positive")
+	case cfg.MaxBatchBytes <= 0 || cfg.MaxRequestBytes <= 0:
+		return cfg, tcfg, errors.New("--max-batch-bytes and --max-request-bytes: must be positive")
 	}
-	if cfg.DeliveryTimeout <= 0 {
-		return errors.New("--delivery-timeout: must be positive")
+	if _, err := telemetry.NewLogger(io.Discard, *logFormat, *logLevel); err != nil {
+		return cfg, tcfg, err
 	}
-	if cfg.MaxBatchBytes <= 0 || cfg.MaxRequestBytes <= 0 {
-		return errors.New("--max-batch-bytes and --max-request-bytes: must be positive")
-	}
-	s, err := server.New(cfg)
-	if err != nil {
-		return err
-	}
-	return s.Run(ctx)
+	return cfg, tcfg, nil
 }

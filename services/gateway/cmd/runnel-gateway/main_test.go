@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"flag"
+	"io"
 	"strings"
 	"testing"
 )
@@ -25,13 +28,20 @@ func TestFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := run(tt.args)
+			_, _, err := parseFlags(tt.args, io.Discard)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("run(%v) = %v, want an error about %q", tt.args, err, tt.want)
 			}
 		})
 	}
-	if err := run([]string{"--help"}); !errors.Is(err, flag.ErrHelp) {
+	if _, _, err := parseFlags([]string{"--help"}, io.Discard); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("--help = %v, want flag.ErrHelp", err)
+	}
+	var stderr bytes.Buffer
+	if code := run(context.Background(), []string{"--help"}, &stderr); code != 0 {
+		t.Fatalf("--help exits %d, want 0", code)
+	}
+	if code := run(context.Background(), []string{"--linger=soon"}, &stderr); code != 2 || !strings.Contains(stderr.String(), "runnel-gateway:") {
+		t.Fatalf("a bad flag exits %d with %q, want 2 and a named message", code, stderr.String())
 	}
 }

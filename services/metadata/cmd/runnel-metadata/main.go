@@ -2,21 +2,24 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/runnel/runnel/pkg/svc"
 	"github.com/runnel/runnel/pkg/telemetry"
 	"github.com/runnel/runnel/services/metadata/server"
 )
 
-func main() { os.Exit(run(os.Args[1:], os.Stderr)) }
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stderr)
+	stop()
+	os.Exit(code)
+}
 
 // options is what the command line gives.
 type options struct {
@@ -61,44 +64,20 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	return o, c.Validate()
 }
 
-func run(args []string, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stderr io.Writer) int {
 	o, err := parseFlags(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
 	if err != nil {
-		fmt.Fprintf(stderr, "runnel-metadata: %v\n", err)
-		return 2
+		return svc.FlagExit("runnel-metadata", err, stderr)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
-	tel, err := telemetry.Setup(ctx, telemetry.Config{
-		ServiceName: "runnel-metadata", NodeID: o.cfg.ID,
-		LogFormat: o.logFormat, LogLevel: o.logLevel, LogWriter: stderr,
+	tcfg := telemetry.Config{ServiceName: "runnel-metadata", NodeID: o.cfg.ID, LogFormat: o.logFormat, LogLevel: o.logLevel}
+	return svc.Main(ctx, stderr, tcfg, func(tel *telemetry.Telemetry) (svc.Runner, error) {
+		o.cfg.Telemetry = tel
+		srv, err := server.New(o.cfg)
+		if err != nil {
+			return nil, err
+		}
+		tel.Logger.Info("metadata node starting", "grpc_addr", srv.GRPCAddr(), "http_addr", srv.HTTPAddr(),
+			"etcd_client_addr", o.cfg.EtcdClientAddr, "etcd_peer_addr", o.cfg.EtcdPeerAddr, "data_dir", o.cfg.DataDir)
+		return srv, nil
 	})
-	if err != nil {
-		fmt.Fprintf(stderr, "runnel-metadata: %v\n", err)
-		return 1
-	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = tel.Shutdown(sctx)
-	}()
-	o.cfg.Telemetry = tel
-
-	srv, err := server.New(o.cfg)
-	if err != nil {
-		tel.Logger.Error("metadata node did not start", "err", err)
-		return 1
-	}
-	tel.Logger.Info("metadata node starting", "grpc_addr", srv.GRPCAddr(), "http_addr", srv.HTTPAddr(),
-		"etcd_client_addr", o.cfg.EtcdClientAddr, "etcd_peer_addr", o.cfg.EtcdPeerAddr, "data_dir", o.cfg.DataDir)
-	if err := srv.Run(ctx); err != nil {
-		tel.Logger.Error("metadata node stopped with an error", "err", err)
-		return 1
-	}
-	tel.Logger.Info("metadata node stopped")
-	return 0
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"io"
@@ -112,10 +113,10 @@ func TestHelp(t *testing.T) {
 			t.Errorf("--help does not list --%s with its env variable", name)
 		}
 	}
-	if run([]string{"--help"}, io.Discard) != 0 {
+	if run(context.Background(), []string{"--help"}, io.Discard) != 0 {
 		t.Error("--help does not exit 0")
 	}
-	if run([]string{"--session-timeout", "1ms"}, io.Discard) != 2 {
+	if run(context.Background(), []string{"--session-timeout", "1ms"}, io.Discard) != 2 {
 		t.Error("a bad flag does not exit 2")
 	}
 }

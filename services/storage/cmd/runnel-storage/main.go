@@ -16,7 +16,6 @@ import (
 	"os/signal"
 	"strconv"
 	"syscall"
-	"time"
 
 	"github.com/runnel/runnel/pkg/commitlog"
 	"github.com/runnel/runnel/pkg/svc"
@@ -77,39 +76,13 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 
 func run(ctx context.Context, args []string, stderr io.Writer) int {
 	o, err := parseFlags(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
 	if err != nil {
-		fmt.Fprintf(stderr, "runnel-storage: %v\n", err)
-		return 2
+		return svc.FlagExit("runnel-storage", err, stderr)
 	}
-	tel, err := telemetry.Setup(ctx, telemetry.Config{
-		ServiceName: "runnel-storage",
-		NodeID:      strconv.Itoa(int(o.cfg.ID)),
-		LogFormat:   o.logFormat,
-		LogLevel:    o.logLevel,
-		LogWriter:   stderr,
+	tcfg := telemetry.Config{ServiceName: "runnel-storage", NodeID: strconv.Itoa(int(o.cfg.ID)),
+		LogFormat: o.logFormat, LogLevel: o.logLevel}
+	return svc.Main(ctx, stderr, tcfg, func(tel *telemetry.Telemetry) (svc.Runner, error) {
+		o.cfg.Telemetry = tel
+		return server.New(o.cfg)
 	})
-	if err != nil {
-		fmt.Fprintf(stderr, "runnel-storage: %v\n", err)
-		return 2
-	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = tel.Shutdown(sctx)
-	}()
-	o.cfg.Telemetry = tel
-	s, err := server.New(o.cfg)
-	if err != nil {
-		tel.Logger.Error("cannot start storage node", "err", err)
-		fmt.Fprintf(stderr, "runnel-storage: %v\n", err)
-		return 1
-	}
-	if err := s.Run(ctx); err != nil {
-		tel.Logger.Error("storage node failed", "err", err)
-		return 1
-	}
-	return 0
 }
