@@ -13,6 +13,7 @@ import (
 	"github.com/runnel/runnel/pkg/record"
 	"github.com/runnel/runnel/pkg/rpcerr"
 	"github.com/runnel/runnel/services/storage/internal/metatest"
+	"github.com/runnel/runnel/services/storage/internal/waitfor"
 	"github.com/runnel/runnel/services/storage/server"
 	"go.uber.org/goleak"
 	"google.golang.org/grpc"
@@ -215,11 +216,5 @@ func wantCode(t testing.TB, err error, c *rpcerr.Code) {
 
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	waitfor.Condition(t, what, 10*time.Second, cond)
 }

@@ -11,20 +11,15 @@ import (
 	"github.com/runnel/runnel/pkg/rpcerr"
 	"github.com/runnel/runnel/services/storage/internal/cluster"
 	"github.com/runnel/runnel/services/storage/internal/metatest"
+	"github.com/runnel/runnel/services/storage/internal/waitfor"
 	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitfor.Condition(t, what, 5*time.Second, cond)
 }
 
 // deadAddr is an address nothing listens on.

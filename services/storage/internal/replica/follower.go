@@ -108,10 +108,7 @@ func (p *Partition) TruncateDiverged(leader, epoch int32, div EpochEnd) (Positio
 	p.fmu.Lock()
 	defer p.fmu.Unlock()
 	end := p.log.LogEndOffset()
-	p.hwMu.Lock()
-	hw := p.hw
-	p.hwMu.Unlock()
-	to := max(truncationPoint(div, p.log.EndOffsetForEpoch, end, hw), 0)
+	to := max(truncationPoint(div, p.log.EndOffsetForEpoch, end, p.highWatermark()), 0)
 	if to >= end {
 		return p.positionLocked(), fmt.Errorf("%w: truncation to %d, log ends at %d", ErrNoProgress, to, end)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/runnel/runnel/pkg/record"
 	"github.com/runnel/runnel/pkg/rpcerr"
 	"github.com/runnel/runnel/services/storage/internal/cluster"
+	"github.com/runnel/runnel/services/storage/internal/waitfor"
 )
 
 const me = int32(1)
@@ -81,15 +82,9 @@ func wantCode(t *testing.T, err error, c *rpcerr.Code) {
 }
 
 // eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitfor.Condition(t, what, 5*time.Second, cond)
 }
 
 // reportFollower stands in for the replication fetch handler: follower node has reached leo.

@@ -292,12 +292,16 @@ func (p *Partition) notifyLocked() {
 	p.changed = make(chan struct{})
 }
 
+// highWatermark reads the high watermark. Call without hwMu held.
+func (p *Partition) highWatermark() int64 {
+	p.hwMu.Lock()
+	defer p.hwMu.Unlock()
+	return p.hw
+}
+
 // offsetsLocked returns the log bounds. Call with mu held and the log open.
 func (p *Partition) offsetsLocked() Offsets {
-	p.hwMu.Lock()
-	hw := p.hw
-	p.hwMu.Unlock()
-	return Offsets{LogStart: p.log.LogStartOffset(), HighWatermark: hw, LogEnd: p.log.LogEndOffset()}
+	return Offsets{LogStart: p.log.LogStartOffset(), HighWatermark: p.highWatermark(), LogEnd: p.log.LogEndOffset()}
 }
 
 // applyRetention deletes old segments as the topic config says, never at or above the high
@@ -309,10 +313,7 @@ func (p *Partition) applyRetention() (int, error) {
 	if p.closed || p.log == nil {
 		return 0, nil
 	}
-	p.hwMu.Lock()
-	hw := p.hw
-	p.hwMu.Unlock()
-	n, err := p.log.ApplyRetention(hw)
+	n, err := p.log.ApplyRetention(p.highWatermark())
 	if n > 0 {
 		start := p.log.LogStartOffset()
 		p.hwMu.Lock()

@@ -18,6 +18,7 @@ import (
 	"github.com/runnel/runnel/pkg/record"
 	"github.com/runnel/runnel/pkg/telemetry"
 	"github.com/runnel/runnel/services/storage/internal/metatest"
+	"github.com/runnel/runnel/services/storage/internal/waitfor"
 	"github.com/runnel/runnel/services/storage/server"
 	"go.uber.org/goleak"
 	"google.golang.org/grpc"
@@ -291,13 +292,7 @@ func (c *testCluster) scrape(id int32) string {
 // eventually polls cond until it holds, failing the test after 15 s.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitfor.Condition(t, what, 15*time.Second, cond)
 }
 
 // logBuffer collects the nodes' logs.
