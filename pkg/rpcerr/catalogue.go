@@ -77,6 +77,23 @@ var (
 		"check the group name (runnel group list)")
 	NonEmptyGroup = code("NON_EMPTY_GROUP", 68, false, codes.FailedPrecondition, http.StatusConflict,
 		"stop the group's members first")
+	CoordinatorNotAvailable = code("COORDINATOR_NOT_AVAILABLE", 15, true, codes.Unavailable, http.StatusServiceUnavailable,
+		"no group coordinator is elected right now (the controller is changing); retry shortly")
+	NotCoordinator = code("NOT_COORDINATOR", 16, true, codes.Unavailable, http.StatusServiceUnavailable,
+		"this metadata node does not coordinate groups; retry on another metadata node")
+	OffsetMetadataTooLarge = code("OFFSET_METADATA_TOO_LARGE", 12, false, codes.InvalidArgument, http.StatusBadRequest,
+		"keep the commit metadata string under 4096 bytes")
+	InconsistentGroupProtocol = code("INCONSISTENT_GROUP_PROTOCOL", 23, false, codes.FailedPrecondition, http.StatusConflict,
+		"join with the assignor the group already uses (runnel group describe), or delete the group first")
+	InvalidGroupID = code("INVALID_GROUP_ID", 24, false, codes.InvalidArgument, http.StatusBadRequest,
+		"group ids are 1-249 characters of [a-zA-Z0-9._-]")
+	FencedInstanceID = code("FENCED_INSTANCE_ID", 82, false, codes.FailedPrecondition, http.StatusConflict,
+		"another member joined with the same instance id and took over; stop this one")
+	UnsupportedAssignor = code("UNSUPPORTED_ASSIGNOR", 112, false, codes.InvalidArgument, http.StatusBadRequest,
+		"use the assignor \"sticky\", \"range\" or \"roundrobin\"")
+	// PartitionNotAssigned has no Kafka counterpart (Kafka does not check ownership on commit).
+	PartitionNotAssigned = code("PARTITION_NOT_ASSIGNED", -1, false, codes.FailedPrecondition, http.StatusConflict,
+		"commit only partitions assigned to the member; heartbeat to get the current assignment")
 	FencedLeaderEpoch = code("FENCED_LEADER_EPOCH", 74, true, codes.FailedPrecondition, http.StatusConflict,
 		"the leader epoch is stale; refresh metadata")
 	UnknownLeaderEpoch = code("UNKNOWN_LEADER_EPOCH", 75, true, codes.FailedPrecondition, http.StatusConflict,

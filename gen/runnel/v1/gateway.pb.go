@@ -1316,11 +1316,152 @@ func (x *PartitionOffsetRange) GetHighWatermark() int64 {
 	return 0
 }
 
+type FetchGroupRecordsRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Group    string                 `protobuf:"bytes,1,opt,name=group,proto3" json:"group,omitempty"`
+	MemberId string                 `protobuf:"bytes,2,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	// At most this many records in all (default 500, at most 10000).
+	MaxRecords int32 `protobuf:"varint,3,opt,name=max_records,json=maxRecords,proto3" json:"max_records,omitempty"`
+	// Long-poll: wait up to this long when no record is there yet (default 0, at most 30000).
+	MaxWaitMs int32 `protobuf:"varint,4,opt,name=max_wait_ms,json=maxWaitMs,proto3" json:"max_wait_ms,omitempty"`
+	// Upper bound of record batch bytes read per partition (default 1 MiB).
+	MaxBytes      int32 `protobuf:"varint,5,opt,name=max_bytes,json=maxBytes,proto3" json:"max_bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FetchGroupRecordsRequest) Reset() {
+	*x = FetchGroupRecordsRequest{}
+	mi := &file_runnel_v1_gateway_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FetchGroupRecordsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FetchGroupRecordsRequest) ProtoMessage() {}
+
+func (x *FetchGroupRecordsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_runnel_v1_gateway_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FetchGroupRecordsRequest.ProtoReflect.Descriptor instead.
+func (*FetchGroupRecordsRequest) Descriptor() ([]byte, []int) {
+	return file_runnel_v1_gateway_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *FetchGroupRecordsRequest) GetGroup() string {
+	if x != nil {
+		return x.Group
+	}
+	return ""
+}
+
+func (x *FetchGroupRecordsRequest) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *FetchGroupRecordsRequest) GetMaxRecords() int32 {
+	if x != nil {
+		return x.MaxRecords
+	}
+	return 0
+}
+
+func (x *FetchGroupRecordsRequest) GetMaxWaitMs() int32 {
+	if x != nil {
+		return x.MaxWaitMs
+	}
+	return 0
+}
+
+func (x *FetchGroupRecordsRequest) GetMaxBytes() int32 {
+	if x != nil {
+		return x.MaxBytes
+	}
+	return 0
+}
+
+type FetchGroupRecordsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Records of the member's assigned partitions, each with topic and partition.
+	Records []*ConsumedRecord `protobuf:"bytes,1,rep,name=records,proto3" json:"records,omitempty"`
+	// The member's generation and assignment as the coordinator sees them now.
+	Generation    int32              `protobuf:"varint,2,opt,name=generation,proto3" json:"generation,omitempty"`
+	Assignment    []*TopicPartitions `protobuf:"bytes,3,rep,name=assignment,proto3" json:"assignment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FetchGroupRecordsResponse) Reset() {
+	*x = FetchGroupRecordsResponse{}
+	mi := &file_runnel_v1_gateway_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FetchGroupRecordsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FetchGroupRecordsResponse) ProtoMessage() {}
+
+func (x *FetchGroupRecordsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_runnel_v1_gateway_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FetchGroupRecordsResponse.ProtoReflect.Descriptor instead.
+func (*FetchGroupRecordsResponse) Descriptor() ([]byte, []int) {
+	return file_runnel_v1_gateway_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *FetchGroupRecordsResponse) GetRecords() []*ConsumedRecord {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
+func (x *FetchGroupRecordsResponse) GetGeneration() int32 {
+	if x != nil {
+		return x.Generation
+	}
+	return 0
+}
+
+func (x *FetchGroupRecordsResponse) GetAssignment() []*TopicPartitions {
+	if x != nil {
+		return x.Assignment
+	}
+	return nil
+}
+
 var File_runnel_v1_gateway_proto protoreflect.FileDescriptor
 
 const file_runnel_v1_gateway_proto_rawDesc = "" +
 	"\n" +
-	"\x17runnel/v1/gateway.proto\x12\trunnel.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf9\x01\n" +
+	"\x17runnel/v1/gateway.proto\x12\trunnel.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16runnel/v1/groups.proto\"\xf9\x01\n" +
 	"\x12CreateTopicRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1e\n" +
 	"\n" +
@@ -1446,7 +1587,23 @@ const file_runnel_v1_gateway_proto_rawDesc = "" +
 	"\x14PartitionOffsetRange\x12\x1c\n" +
 	"\tpartition\x18\x01 \x01(\x05R\tpartition\x12(\n" +
 	"\x10log_start_offset\x18\x02 \x01(\x03R\x0elogStartOffset\x12%\n" +
-	"\x0ehigh_watermark\x18\x03 \x01(\x03R\rhighWatermark2\x8e\x04\n" +
+	"\x0ehigh_watermark\x18\x03 \x01(\x03R\rhighWatermark\"\xab\x01\n" +
+	"\x18FetchGroupRecordsRequest\x12\x14\n" +
+	"\x05group\x18\x01 \x01(\tR\x05group\x12\x1b\n" +
+	"\tmember_id\x18\x02 \x01(\tR\bmemberId\x12\x1f\n" +
+	"\vmax_records\x18\x03 \x01(\x05R\n" +
+	"maxRecords\x12\x1e\n" +
+	"\vmax_wait_ms\x18\x04 \x01(\x05R\tmaxWaitMs\x12\x1b\n" +
+	"\tmax_bytes\x18\x05 \x01(\x05R\bmaxBytes\"\xac\x01\n" +
+	"\x19FetchGroupRecordsResponse\x123\n" +
+	"\arecords\x18\x01 \x03(\v2\x19.runnel.v1.ConsumedRecordR\arecords\x12\x1e\n" +
+	"\n" +
+	"generation\x18\x02 \x01(\x05R\n" +
+	"generation\x12:\n" +
+	"\n" +
+	"assignment\x18\x03 \x03(\v2\x1a.runnel.v1.TopicPartitionsR\n" +
+	"assignment2\xc4\n" +
+	"\n" +
 	"\x0eGatewayService\x12L\n" +
 	"\vCreateTopic\x12\x1d.runnel.v1.CreateTopicRequest\x1a\x1e.runnel.v1.CreateTopicResponse\x12I\n" +
 	"\n" +
@@ -1455,7 +1612,19 @@ const file_runnel_v1_gateway_proto_rawDesc = "" +
 	"\vDeleteTopic\x12\x1d.runnel.v1.DeleteTopicRequest\x1a\x1e.runnel.v1.DeleteTopicResponse\x12@\n" +
 	"\aProduce\x12\x19.runnel.v1.ProduceRequest\x1a\x1a.runnel.v1.ProduceResponse\x12@\n" +
 	"\aConsume\x12\x19.runnel.v1.ConsumeRequest\x1a\x1a.runnel.v1.ConsumeResponse\x12L\n" +
-	"\vListOffsets\x12\x1d.runnel.v1.ListOffsetsRequest\x1a\x1e.runnel.v1.ListOffsetsResponseB1Z/github.com/runnel/runnel/gen/runnel/v1;runnelv1b\x06proto3"
+	"\vListOffsets\x12\x1d.runnel.v1.ListOffsetsRequest\x1a\x1e.runnel.v1.ListOffsetsResponse\x12F\n" +
+	"\tJoinGroup\x12\x1b.runnel.v1.JoinGroupRequest\x1a\x1c.runnel.v1.JoinGroupResponse\x12F\n" +
+	"\tHeartbeat\x12\x1b.runnel.v1.HeartbeatRequest\x1a\x1c.runnel.v1.HeartbeatResponse\x12I\n" +
+	"\n" +
+	"LeaveGroup\x12\x1c.runnel.v1.LeaveGroupRequest\x1a\x1d.runnel.v1.LeaveGroupResponse\x12^\n" +
+	"\x11FetchGroupRecords\x12#.runnel.v1.FetchGroupRecordsRequest\x1a$.runnel.v1.FetchGroupRecordsResponse\x12R\n" +
+	"\rCommitOffsets\x12\x1f.runnel.v1.CommitOffsetsRequest\x1a .runnel.v1.CommitOffsetsResponse\x12X\n" +
+	"\x0fGetGroupOffsets\x12!.runnel.v1.GetGroupOffsetsRequest\x1a\".runnel.v1.GetGroupOffsetsResponse\x12I\n" +
+	"\n" +
+	"ListGroups\x12\x1c.runnel.v1.ListGroupsRequest\x1a\x1d.runnel.v1.ListGroupsResponse\x12R\n" +
+	"\rDescribeGroup\x12\x1f.runnel.v1.DescribeGroupRequest\x1a .runnel.v1.DescribeGroupResponse\x12^\n" +
+	"\x11ResetGroupOffsets\x12#.runnel.v1.ResetGroupOffsetsRequest\x1a$.runnel.v1.ResetGroupOffsetsResponse\x12L\n" +
+	"\vDeleteGroup\x12\x1d.runnel.v1.DeleteGroupRequest\x1a\x1e.runnel.v1.DeleteGroupResponseB1Z/github.com/runnel/runnel/gen/runnel/v1;runnelv1b\x06proto3"
 
 var (
 	file_runnel_v1_gateway_proto_rawDescOnce sync.Once
@@ -1469,70 +1638,113 @@ func file_runnel_v1_gateway_proto_rawDescGZIP() []byte {
 	return file_runnel_v1_gateway_proto_rawDescData
 }
 
-var file_runnel_v1_gateway_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_runnel_v1_gateway_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_runnel_v1_gateway_proto_goTypes = []any{
-	(*CreateTopicRequest)(nil),    // 0: runnel.v1.CreateTopicRequest
-	(*CreateTopicResponse)(nil),   // 1: runnel.v1.CreateTopicResponse
-	(*ListTopicsRequest)(nil),     // 2: runnel.v1.ListTopicsRequest
-	(*ListTopicsResponse)(nil),    // 3: runnel.v1.ListTopicsResponse
-	(*TopicSummary)(nil),          // 4: runnel.v1.TopicSummary
-	(*GetTopicRequest)(nil),       // 5: runnel.v1.GetTopicRequest
-	(*GetTopicResponse)(nil),      // 6: runnel.v1.GetTopicResponse
-	(*TopicDescription)(nil),      // 7: runnel.v1.TopicDescription
-	(*PartitionDescription)(nil),  // 8: runnel.v1.PartitionDescription
-	(*DeleteTopicRequest)(nil),    // 9: runnel.v1.DeleteTopicRequest
-	(*DeleteTopicResponse)(nil),   // 10: runnel.v1.DeleteTopicResponse
-	(*ProduceRequest)(nil),        // 11: runnel.v1.ProduceRequest
-	(*ProduceRecord)(nil),         // 12: runnel.v1.ProduceRecord
-	(*ProduceResponse)(nil),       // 13: runnel.v1.ProduceResponse
-	(*ProduceResult)(nil),         // 14: runnel.v1.ProduceResult
-	(*ConsumeRequest)(nil),        // 15: runnel.v1.ConsumeRequest
-	(*ConsumeResponse)(nil),       // 16: runnel.v1.ConsumeResponse
-	(*ConsumedRecord)(nil),        // 17: runnel.v1.ConsumedRecord
-	(*ListOffsetsRequest)(nil),    // 18: runnel.v1.ListOffsetsRequest
-	(*ListOffsetsResponse)(nil),   // 19: runnel.v1.ListOffsetsResponse
-	(*PartitionOffsetRange)(nil),  // 20: runnel.v1.PartitionOffsetRange
-	nil,                           // 21: runnel.v1.CreateTopicRequest.ConfigsEntry
-	nil,                           // 22: runnel.v1.TopicDescription.ConfigsEntry
-	nil,                           // 23: runnel.v1.ProduceRecord.HeadersEntry
-	nil,                           // 24: runnel.v1.ConsumedRecord.HeadersEntry
-	(*structpb.Value)(nil),        // 25: google.protobuf.Value
-	(*timestamppb.Timestamp)(nil), // 26: google.protobuf.Timestamp
+	(*CreateTopicRequest)(nil),        // 0: runnel.v1.CreateTopicRequest
+	(*CreateTopicResponse)(nil),       // 1: runnel.v1.CreateTopicResponse
+	(*ListTopicsRequest)(nil),         // 2: runnel.v1.ListTopicsRequest
+	(*ListTopicsResponse)(nil),        // 3: runnel.v1.ListTopicsResponse
+	(*TopicSummary)(nil),              // 4: runnel.v1.TopicSummary
+	(*GetTopicRequest)(nil),           // 5: runnel.v1.GetTopicRequest
+	(*GetTopicResponse)(nil),          // 6: runnel.v1.GetTopicResponse
+	(*TopicDescription)(nil),          // 7: runnel.v1.TopicDescription
+	(*PartitionDescription)(nil),      // 8: runnel.v1.PartitionDescription
+	(*DeleteTopicRequest)(nil),        // 9: runnel.v1.DeleteTopicRequest
+	(*DeleteTopicResponse)(nil),       // 10: runnel.v1.DeleteTopicResponse
+	(*ProduceRequest)(nil),            // 11: runnel.v1.ProduceRequest
+	(*ProduceRecord)(nil),             // 12: runnel.v1.ProduceRecord
+	(*ProduceResponse)(nil),           // 13: runnel.v1.ProduceResponse
+	(*ProduceResult)(nil),             // 14: runnel.v1.ProduceResult
+	(*ConsumeRequest)(nil),            // 15: runnel.v1.ConsumeRequest
+	(*ConsumeResponse)(nil),           // 16: runnel.v1.ConsumeResponse
+	(*ConsumedRecord)(nil),            // 17: runnel.v1.ConsumedRecord
+	(*ListOffsetsRequest)(nil),        // 18: runnel.v1.ListOffsetsRequest
+	(*ListOffsetsResponse)(nil),       // 19: runnel.v1.ListOffsetsResponse
+	(*PartitionOffsetRange)(nil),      // 20: runnel.v1.PartitionOffsetRange
+	(*FetchGroupRecordsRequest)(nil),  // 21: runnel.v1.FetchGroupRecordsRequest
+	(*FetchGroupRecordsResponse)(nil), // 22: runnel.v1.FetchGroupRecordsResponse
+	nil,                               // 23: runnel.v1.CreateTopicRequest.ConfigsEntry
+	nil,                               // 24: runnel.v1.TopicDescription.ConfigsEntry
+	nil,                               // 25: runnel.v1.ProduceRecord.HeadersEntry
+	nil,                               // 26: runnel.v1.ConsumedRecord.HeadersEntry
+	(*structpb.Value)(nil),            // 27: google.protobuf.Value
+	(*timestamppb.Timestamp)(nil),     // 28: google.protobuf.Timestamp
+	(*TopicPartitions)(nil),           // 29: runnel.v1.TopicPartitions
+	(*JoinGroupRequest)(nil),          // 30: runnel.v1.JoinGroupRequest
+	(*HeartbeatRequest)(nil),          // 31: runnel.v1.HeartbeatRequest
+	(*LeaveGroupRequest)(nil),         // 32: runnel.v1.LeaveGroupRequest
+	(*CommitOffsetsRequest)(nil),      // 33: runnel.v1.CommitOffsetsRequest
+	(*GetGroupOffsetsRequest)(nil),    // 34: runnel.v1.GetGroupOffsetsRequest
+	(*ListGroupsRequest)(nil),         // 35: runnel.v1.ListGroupsRequest
+	(*DescribeGroupRequest)(nil),      // 36: runnel.v1.DescribeGroupRequest
+	(*ResetGroupOffsetsRequest)(nil),  // 37: runnel.v1.ResetGroupOffsetsRequest
+	(*DeleteGroupRequest)(nil),        // 38: runnel.v1.DeleteGroupRequest
+	(*JoinGroupResponse)(nil),         // 39: runnel.v1.JoinGroupResponse
+	(*HeartbeatResponse)(nil),         // 40: runnel.v1.HeartbeatResponse
+	(*LeaveGroupResponse)(nil),        // 41: runnel.v1.LeaveGroupResponse
+	(*CommitOffsetsResponse)(nil),     // 42: runnel.v1.CommitOffsetsResponse
+	(*GetGroupOffsetsResponse)(nil),   // 43: runnel.v1.GetGroupOffsetsResponse
+	(*ListGroupsResponse)(nil),        // 44: runnel.v1.ListGroupsResponse
+	(*DescribeGroupResponse)(nil),     // 45: runnel.v1.DescribeGroupResponse
+	(*ResetGroupOffsetsResponse)(nil), // 46: runnel.v1.ResetGroupOffsetsResponse
+	(*DeleteGroupResponse)(nil),       // 47: runnel.v1.DeleteGroupResponse
 }
 var file_runnel_v1_gateway_proto_depIdxs = []int32{
-	21, // 0: runnel.v1.CreateTopicRequest.configs:type_name -> runnel.v1.CreateTopicRequest.ConfigsEntry
+	23, // 0: runnel.v1.CreateTopicRequest.configs:type_name -> runnel.v1.CreateTopicRequest.ConfigsEntry
 	7,  // 1: runnel.v1.CreateTopicResponse.topic:type_name -> runnel.v1.TopicDescription
 	4,  // 2: runnel.v1.ListTopicsResponse.topics:type_name -> runnel.v1.TopicSummary
 	7,  // 3: runnel.v1.GetTopicResponse.topic:type_name -> runnel.v1.TopicDescription
-	22, // 4: runnel.v1.TopicDescription.configs:type_name -> runnel.v1.TopicDescription.ConfigsEntry
+	24, // 4: runnel.v1.TopicDescription.configs:type_name -> runnel.v1.TopicDescription.ConfigsEntry
 	8,  // 5: runnel.v1.TopicDescription.partitions:type_name -> runnel.v1.PartitionDescription
-	25, // 6: runnel.v1.ProduceRequest.acks:type_name -> google.protobuf.Value
+	27, // 6: runnel.v1.ProduceRequest.acks:type_name -> google.protobuf.Value
 	12, // 7: runnel.v1.ProduceRequest.records:type_name -> runnel.v1.ProduceRecord
-	23, // 8: runnel.v1.ProduceRecord.headers:type_name -> runnel.v1.ProduceRecord.HeadersEntry
+	25, // 8: runnel.v1.ProduceRecord.headers:type_name -> runnel.v1.ProduceRecord.HeadersEntry
 	14, // 9: runnel.v1.ProduceResponse.results:type_name -> runnel.v1.ProduceResult
 	17, // 10: runnel.v1.ConsumeResponse.records:type_name -> runnel.v1.ConsumedRecord
-	26, // 11: runnel.v1.ConsumedRecord.timestamp:type_name -> google.protobuf.Timestamp
-	24, // 12: runnel.v1.ConsumedRecord.headers:type_name -> runnel.v1.ConsumedRecord.HeadersEntry
+	28, // 11: runnel.v1.ConsumedRecord.timestamp:type_name -> google.protobuf.Timestamp
+	26, // 12: runnel.v1.ConsumedRecord.headers:type_name -> runnel.v1.ConsumedRecord.HeadersEntry
 	20, // 13: runnel.v1.ListOffsetsResponse.partitions:type_name -> runnel.v1.PartitionOffsetRange
-	0,  // 14: runnel.v1.GatewayService.CreateTopic:input_type -> runnel.v1.CreateTopicRequest
-	2,  // 15: runnel.v1.GatewayService.ListTopics:input_type -> runnel.v1.ListTopicsRequest
-	5,  // 16: runnel.v1.GatewayService.GetTopic:input_type -> runnel.v1.GetTopicRequest
-	9,  // 17: runnel.v1.GatewayService.DeleteTopic:input_type -> runnel.v1.DeleteTopicRequest
-	11, // 18: runnel.v1.GatewayService.Produce:input_type -> runnel.v1.ProduceRequest
-	15, // 19: runnel.v1.GatewayService.Consume:input_type -> runnel.v1.ConsumeRequest
-	18, // 20: runnel.v1.GatewayService.ListOffsets:input_type -> runnel.v1.ListOffsetsRequest
-	1,  // 21: runnel.v1.GatewayService.CreateTopic:output_type -> runnel.v1.CreateTopicResponse
-	3,  // 22: runnel.v1.GatewayService.ListTopics:output_type -> runnel.v1.ListTopicsResponse
-	6,  // 23: runnel.v1.GatewayService.GetTopic:output_type -> runnel.v1.GetTopicResponse
-	10, // 24: runnel.v1.GatewayService.DeleteTopic:output_type -> runnel.v1.DeleteTopicResponse
-	13, // 25: runnel.v1.GatewayService.Produce:output_type -> runnel.v1.ProduceResponse
-	16, // 26: runnel.v1.GatewayService.Consume:output_type -> runnel.v1.ConsumeResponse
-	19, // 27: runnel.v1.GatewayService.ListOffsets:output_type -> runnel.v1.ListOffsetsResponse
-	21, // [21:28] is the sub-list for method output_type
-	14, // [14:21] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	17, // 14: runnel.v1.FetchGroupRecordsResponse.records:type_name -> runnel.v1.ConsumedRecord
+	29, // 15: runnel.v1.FetchGroupRecordsResponse.assignment:type_name -> runnel.v1.TopicPartitions
+	0,  // 16: runnel.v1.GatewayService.CreateTopic:input_type -> runnel.v1.CreateTopicRequest
+	2,  // 17: runnel.v1.GatewayService.ListTopics:input_type -> runnel.v1.ListTopicsRequest
+	5,  // 18: runnel.v1.GatewayService.GetTopic:input_type -> runnel.v1.GetTopicRequest
+	9,  // 19: runnel.v1.GatewayService.DeleteTopic:input_type -> runnel.v1.DeleteTopicRequest
+	11, // 20: runnel.v1.GatewayService.Produce:input_type -> runnel.v1.ProduceRequest
+	15, // 21: runnel.v1.GatewayService.Consume:input_type -> runnel.v1.ConsumeRequest
+	18, // 22: runnel.v1.GatewayService.ListOffsets:input_type -> runnel.v1.ListOffsetsRequest
+	30, // 23: runnel.v1.GatewayService.JoinGroup:input_type -> runnel.v1.JoinGroupRequest
+	31, // 24: runnel.v1.GatewayService.Heartbeat:input_type -> runnel.v1.HeartbeatRequest
+	32, // 25: runnel.v1.GatewayService.LeaveGroup:input_type -> runnel.v1.LeaveGroupRequest
+	21, // 26: runnel.v1.GatewayService.FetchGroupRecords:input_type -> runnel.v1.FetchGroupRecordsRequest
+	33, // 27: runnel.v1.GatewayService.CommitOffsets:input_type -> runnel.v1.CommitOffsetsRequest
+	34, // 28: runnel.v1.GatewayService.GetGroupOffsets:input_type -> runnel.v1.GetGroupOffsetsRequest
+	35, // 29: runnel.v1.GatewayService.ListGroups:input_type -> runnel.v1.ListGroupsRequest
+	36, // 30: runnel.v1.GatewayService.DescribeGroup:input_type -> runnel.v1.DescribeGroupRequest
+	37, // 31: runnel.v1.GatewayService.ResetGroupOffsets:input_type -> runnel.v1.ResetGroupOffsetsRequest
+	38, // 32: runnel.v1.GatewayService.DeleteGroup:input_type -> runnel.v1.DeleteGroupRequest
+	1,  // 33: runnel.v1.GatewayService.CreateTopic:output_type -> runnel.v1.CreateTopicResponse
+	3,  // 34: runnel.v1.GatewayService.ListTopics:output_type -> runnel.v1.ListTopicsResponse
+	6,  // 35: runnel.v1.GatewayService.GetTopic:output_type -> runnel.v1.GetTopicResponse
+	10, // 36: runnel.v1.GatewayService.DeleteTopic:output_type -> runnel.v1.DeleteTopicResponse
+	13, // 37: runnel.v1.GatewayService.Produce:output_type -> runnel.v1.ProduceResponse
+	16, // 38: runnel.v1.GatewayService.Consume:output_type -> runnel.v1.ConsumeResponse
+	19, // 39: runnel.v1.GatewayService.ListOffsets:output_type -> runnel.v1.ListOffsetsResponse
+	39, // 40: runnel.v1.GatewayService.JoinGroup:output_type -> runnel.v1.JoinGroupResponse
+	40, // 41: runnel.v1.GatewayService.Heartbeat:output_type -> runnel.v1.HeartbeatResponse
+	41, // 42: runnel.v1.GatewayService.LeaveGroup:output_type -> runnel.v1.LeaveGroupResponse
+	22, // 43: runnel.v1.GatewayService.FetchGroupRecords:output_type -> runnel.v1.FetchGroupRecordsResponse
+	42, // 44: runnel.v1.GatewayService.CommitOffsets:output_type -> runnel.v1.CommitOffsetsResponse
+	43, // 45: runnel.v1.GatewayService.GetGroupOffsets:output_type -> runnel.v1.GetGroupOffsetsResponse
+	44, // 46: runnel.v1.GatewayService.ListGroups:output_type -> runnel.v1.ListGroupsResponse
+	45, // 47: runnel.v1.GatewayService.DescribeGroup:output_type -> runnel.v1.DescribeGroupResponse
+	46, // 48: runnel.v1.GatewayService.ResetGroupOffsets:output_type -> runnel.v1.ResetGroupOffsetsResponse
+	47, // 49: runnel.v1.GatewayService.DeleteGroup:output_type -> runnel.v1.DeleteGroupResponse
+	33, // [33:50] is the sub-list for method output_type
+	16, // [16:33] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_runnel_v1_gateway_proto_init() }
@@ -1540,6 +1752,7 @@ func file_runnel_v1_gateway_proto_init() {
 	if File_runnel_v1_gateway_proto != nil {
 		return
 	}
+	file_runnel_v1_groups_proto_init()
 	file_runnel_v1_gateway_proto_msgTypes[12].OneofWrappers = []any{}
 	file_runnel_v1_gateway_proto_msgTypes[14].OneofWrappers = []any{}
 	file_runnel_v1_gateway_proto_msgTypes[15].OneofWrappers = []any{}
@@ -1550,7 +1763,7 @@ func file_runnel_v1_gateway_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_runnel_v1_gateway_proto_rawDesc), len(file_runnel_v1_gateway_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   25,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

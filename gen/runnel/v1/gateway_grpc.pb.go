@@ -19,13 +19,23 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	GatewayService_CreateTopic_FullMethodName = "/runnel.v1.GatewayService/CreateTopic"
-	GatewayService_ListTopics_FullMethodName  = "/runnel.v1.GatewayService/ListTopics"
-	GatewayService_GetTopic_FullMethodName    = "/runnel.v1.GatewayService/GetTopic"
-	GatewayService_DeleteTopic_FullMethodName = "/runnel.v1.GatewayService/DeleteTopic"
-	GatewayService_Produce_FullMethodName     = "/runnel.v1.GatewayService/Produce"
-	GatewayService_Consume_FullMethodName     = "/runnel.v1.GatewayService/Consume"
-	GatewayService_ListOffsets_FullMethodName = "/runnel.v1.GatewayService/ListOffsets"
+	GatewayService_CreateTopic_FullMethodName       = "/runnel.v1.GatewayService/CreateTopic"
+	GatewayService_ListTopics_FullMethodName        = "/runnel.v1.GatewayService/ListTopics"
+	GatewayService_GetTopic_FullMethodName          = "/runnel.v1.GatewayService/GetTopic"
+	GatewayService_DeleteTopic_FullMethodName       = "/runnel.v1.GatewayService/DeleteTopic"
+	GatewayService_Produce_FullMethodName           = "/runnel.v1.GatewayService/Produce"
+	GatewayService_Consume_FullMethodName           = "/runnel.v1.GatewayService/Consume"
+	GatewayService_ListOffsets_FullMethodName       = "/runnel.v1.GatewayService/ListOffsets"
+	GatewayService_JoinGroup_FullMethodName         = "/runnel.v1.GatewayService/JoinGroup"
+	GatewayService_Heartbeat_FullMethodName         = "/runnel.v1.GatewayService/Heartbeat"
+	GatewayService_LeaveGroup_FullMethodName        = "/runnel.v1.GatewayService/LeaveGroup"
+	GatewayService_FetchGroupRecords_FullMethodName = "/runnel.v1.GatewayService/FetchGroupRecords"
+	GatewayService_CommitOffsets_FullMethodName     = "/runnel.v1.GatewayService/CommitOffsets"
+	GatewayService_GetGroupOffsets_FullMethodName   = "/runnel.v1.GatewayService/GetGroupOffsets"
+	GatewayService_ListGroups_FullMethodName        = "/runnel.v1.GatewayService/ListGroups"
+	GatewayService_DescribeGroup_FullMethodName     = "/runnel.v1.GatewayService/DescribeGroup"
+	GatewayService_ResetGroupOffsets_FullMethodName = "/runnel.v1.GatewayService/ResetGroupOffsets"
+	GatewayService_DeleteGroup_FullMethodName       = "/runnel.v1.GatewayService/DeleteGroup"
 )
 
 // GatewayServiceClient is the client API for GatewayService service.
@@ -51,6 +61,33 @@ type GatewayServiceClient interface {
 	// ListOffsets returns each partition's log start offset and high watermark.
 	// REST: GET /v1/topics/{topic}/offsets.
 	ListOffsets(ctx context.Context, in *ListOffsetsRequest, opts ...grpc.CallOption) (*ListOffsetsResponse, error)
+	// JoinGroup adds a member to a consumer group (creating the group) and returns its first
+	// assignment. REST: POST /v1/groups/{group}/members.
+	JoinGroup(ctx context.Context, in *JoinGroupRequest, opts ...grpc.CallOption) (*JoinGroupResponse, error)
+	// Heartbeat keeps a member alive, acknowledges revoked partitions and returns its assignment.
+	// REST: POST /v1/groups/{group}/members/{member_id}/heartbeat.
+	Heartbeat(ctx context.Context, in *HeartbeatRequest, opts ...grpc.CallOption) (*HeartbeatResponse, error)
+	// LeaveGroup removes a member; its partitions are released at once.
+	// REST: DELETE /v1/groups/{group}/members/{member_id}.
+	LeaveGroup(ctx context.Context, in *LeaveGroupRequest, opts ...grpc.CallOption) (*LeaveGroupResponse, error)
+	// FetchGroupRecords reads the member's assigned partitions, starting at the committed offsets
+	// (or per auto_offset_reset) and continuing where the member's last call on this gateway ended.
+	// REST: GET /v1/groups/{group}/members/{member_id}/records.
+	FetchGroupRecords(ctx context.Context, in *FetchGroupRecordsRequest, opts ...grpc.CallOption) (*FetchGroupRecordsResponse, error)
+	// CommitOffsets stores offsets, fenced by member and generation. REST: POST /v1/groups/{group}/offsets.
+	CommitOffsets(ctx context.Context, in *CommitOffsetsRequest, opts ...grpc.CallOption) (*CommitOffsetsResponse, error)
+	// GetGroupOffsets returns committed offsets, high watermarks and lag.
+	// REST: GET /v1/groups/{group}/offsets.
+	GetGroupOffsets(ctx context.Context, in *GetGroupOffsetsRequest, opts ...grpc.CallOption) (*GetGroupOffsetsResponse, error)
+	// ListGroups lists consumer groups. REST: GET /v1/groups.
+	ListGroups(ctx context.Context, in *ListGroupsRequest, opts ...grpc.CallOption) (*ListGroupsResponse, error)
+	// DescribeGroup shows a group's state, members, assignments and lag. REST: GET /v1/groups/{group}.
+	DescribeGroup(ctx context.Context, in *DescribeGroupRequest, opts ...grpc.CallOption) (*DescribeGroupResponse, error)
+	// ResetGroupOffsets moves a group's committed offsets while it has no members.
+	// REST: POST /v1/groups/{group}/offsets/reset.
+	ResetGroupOffsets(ctx context.Context, in *ResetGroupOffsetsRequest, opts ...grpc.CallOption) (*ResetGroupOffsetsResponse, error)
+	// DeleteGroup deletes a group with no members, offsets included. REST: DELETE /v1/groups/{group}.
+	DeleteGroup(ctx context.Context, in *DeleteGroupRequest, opts ...grpc.CallOption) (*DeleteGroupResponse, error)
 }
 
 type gatewayServiceClient struct {
@@ -131,6 +168,106 @@ func (c *gatewayServiceClient) ListOffsets(ctx context.Context, in *ListOffsetsR
 	return out, nil
 }
 
+func (c *gatewayServiceClient) JoinGroup(ctx context.Context, in *JoinGroupRequest, opts ...grpc.CallOption) (*JoinGroupResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(JoinGroupResponse)
+	err := c.cc.Invoke(ctx, GatewayService_JoinGroup_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *gatewayServiceClient) Heartbeat(ctx context.Context, in *HeartbeatRequest, opts ...grpc.CallOption) (*HeartbeatResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(HeartbeatResponse)
+	err := c.cc.Invoke(ctx, GatewayService_Heartbeat_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *gatewayServiceClient) LeaveGroup(ctx context.Context, in *LeaveGroupRequest, opts ...grpc.CallOption) (*LeaveGroupResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LeaveGroupResponse)
+	err := c.cc.Invoke(ctx, GatewayService_LeaveGroup_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *gatewayServiceClient) FetchGroupRecords(ctx context.Context, in *FetchGroupRecordsRequest, opts ...grpc.CallOption) (*FetchGroupRecordsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FetchGroupRecordsResponse)
+	err := c.cc.Invoke(ctx, GatewayService_FetchGroupRecords_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *gatewayServiceClient) CommitOffsets(ctx context.Context, in *CommitOffsetsRequest, opts ...grpc.CallOption) (*CommitOffsetsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CommitOffsetsResponse)
+	err := c.cc.Invoke(ctx, GatewayService_CommitOffsets_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *gatewayServiceClient) GetGroupOffsets(ctx context.Context, in *GetGroupOffsetsRequest, opts ...grpc.CallOption) (*GetGroupOffsetsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetGroupOffsetsResponse)
+	err := c.cc.Invoke(ctx, GatewayService_GetGroupOffsets_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *gatewayServiceClient) ListGroups(ctx context.Context, in *ListGroupsRequest, opts ...grpc.CallOption) (*ListGroupsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListGroupsResponse)
+	err := c.cc.Invoke(ctx, GatewayService_ListGroups_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *gatewayServiceClient) DescribeGroup(ctx context.Context, in *DescribeGroupRequest, opts ...grpc.CallOption) (*DescribeGroupResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DescribeGroupResponse)
+	err := c.cc.Invoke(ctx, GatewayService_DescribeGroup_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *gatewayServiceClient) ResetGroupOffsets(ctx context.Context, in *ResetGroupOffsetsRequest, opts ...grpc.CallOption) (*ResetGroupOffsetsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ResetGroupOffsetsResponse)
+	err := c.cc.Invoke(ctx, GatewayService_ResetGroupOffsets_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *gatewayServiceClient) DeleteGroup(ctx context.Context, in *DeleteGroupRequest, opts ...grpc.CallOption) (*DeleteGroupResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteGroupResponse)
+	err := c.cc.Invoke(ctx, GatewayService_DeleteGroup_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // GatewayServiceServer is the server API for GatewayService service.
 // All implementations must embed UnimplementedGatewayServiceServer
 // for forward compatibility.
@@ -154,6 +291,33 @@ type GatewayServiceServer interface {
 	// ListOffsets returns each partition's log start offset and high watermark.
 	// REST: GET /v1/topics/{topic}/offsets.
 	ListOffsets(context.Context, *ListOffsetsRequest) (*ListOffsetsResponse, error)
+	// JoinGroup adds a member to a consumer group (creating the group) and returns its first
+	// assignment. REST: POST /v1/groups/{group}/members.
+	JoinGroup(context.Context, *JoinGroupRequest) (*JoinGroupResponse, error)
+	// Heartbeat keeps a member alive, acknowledges revoked partitions and returns its assignment.
+	// REST: POST /v1/groups/{group}/members/{member_id}/heartbeat.
+	Heartbeat(context.Context, *HeartbeatRequest) (*HeartbeatResponse, error)
+	// LeaveGroup removes a member; its partitions are released at once.
+	// REST: DELETE /v1/groups/{group}/members/{member_id}.
+	LeaveGroup(context.Context, *LeaveGroupRequest) (*LeaveGroupResponse, error)
+	// FetchGroupRecords reads the member's assigned partitions, starting at the committed offsets
+	// (or per auto_offset_reset) and continuing where the member's last call on this gateway ended.
+	// REST: GET /v1/groups/{group}/members/{member_id}/records.
+	FetchGroupRecords(context.Context, *FetchGroupRecordsRequest) (*FetchGroupRecordsResponse, error)
+	// CommitOffsets stores offsets, fenced by member and generation. REST: POST /v1/groups/{group}/offsets.
+	CommitOffsets(context.Context, *CommitOffsetsRequest) (*CommitOffsetsResponse, error)
+	// GetGroupOffsets returns committed offsets, high watermarks and lag.
+	// REST: GET /v1/groups/{group}/offsets.
+	GetGroupOffsets(context.Context, *GetGroupOffsetsRequest) (*GetGroupOffsetsResponse, error)
+	// ListGroups lists consumer groups. REST: GET /v1/groups.
+	ListGroups(context.Context, *ListGroupsRequest) (*ListGroupsResponse, error)
+	// DescribeGroup shows a group's state, members, assignments and lag. REST: GET /v1/groups/{group}.
+	DescribeGroup(context.Context, *DescribeGroupRequest) (*DescribeGroupResponse, error)
+	// ResetGroupOffsets moves a group's committed offsets while it has no members.
+	// REST: POST /v1/groups/{group}/offsets/reset.
+	ResetGroupOffsets(context.Context, *ResetGroupOffsetsRequest) (*ResetGroupOffsetsResponse, error)
+	// DeleteGroup deletes a group with no members, offsets included. REST: DELETE /v1/groups/{group}.
+	DeleteGroup(context.Context, *DeleteGroupRequest) (*DeleteGroupResponse, error)
 	mustEmbedUnimplementedGatewayServiceServer()
 }
 
@@ -184,6 +348,36 @@ func (UnimplementedGatewayServiceServer) Consume(context.Context, *ConsumeReques
 }
 func (UnimplementedGatewayServiceServer) ListOffsets(context.Context, *ListOffsetsRequest) (*ListOffsetsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListOffsets not implemented")
+}
+func (UnimplementedGatewayServiceServer) JoinGroup(context.Context, *JoinGroupRequest) (*JoinGroupResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method JoinGroup not implemented")
+}
+func (UnimplementedGatewayServiceServer) Heartbeat(context.Context, *HeartbeatRequest) (*HeartbeatResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Heartbeat not implemented")
+}
+func (UnimplementedGatewayServiceServer) LeaveGroup(context.Context, *LeaveGroupRequest) (*LeaveGroupResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method LeaveGroup not implemented")
+}
+func (UnimplementedGatewayServiceServer) FetchGroupRecords(context.Context, *FetchGroupRecordsRequest) (*FetchGroupRecordsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method FetchGroupRecords not implemented")
+}
+func (UnimplementedGatewayServiceServer) CommitOffsets(context.Context, *CommitOffsetsRequest) (*CommitOffsetsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CommitOffsets not implemented")
+}
+func (UnimplementedGatewayServiceServer) GetGroupOffsets(context.Context, *GetGroupOffsetsRequest) (*GetGroupOffsetsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetGroupOffsets not implemented")
+}
+func (UnimplementedGatewayServiceServer) ListGroups(context.Context, *ListGroupsRequest) (*ListGroupsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListGroups not implemented")
+}
+func (UnimplementedGatewayServiceServer) DescribeGroup(context.Context, *DescribeGroupRequest) (*DescribeGroupResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DescribeGroup not implemented")
+}
+func (UnimplementedGatewayServiceServer) ResetGroupOffsets(context.Context, *ResetGroupOffsetsRequest) (*ResetGroupOffsetsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ResetGroupOffsets not implemented")
+}
+func (UnimplementedGatewayServiceServer) DeleteGroup(context.Context, *DeleteGroupRequest) (*DeleteGroupResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteGroup not implemented")
 }
 func (UnimplementedGatewayServiceServer) mustEmbedUnimplementedGatewayServiceServer() {}
 func (UnimplementedGatewayServiceServer) testEmbeddedByValue()                        {}
@@ -332,6 +526,186 @@ func _GatewayService_ListOffsets_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _GatewayService_JoinGroup_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(JoinGroupRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GatewayServiceServer).JoinGroup(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GatewayService_JoinGroup_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GatewayServiceServer).JoinGroup(ctx, req.(*JoinGroupRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _GatewayService_Heartbeat_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(HeartbeatRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GatewayServiceServer).Heartbeat(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GatewayService_Heartbeat_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GatewayServiceServer).Heartbeat(ctx, req.(*HeartbeatRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _GatewayService_LeaveGroup_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LeaveGroupRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GatewayServiceServer).LeaveGroup(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GatewayService_LeaveGroup_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GatewayServiceServer).LeaveGroup(ctx, req.(*LeaveGroupRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _GatewayService_FetchGroupRecords_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(FetchGroupRecordsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GatewayServiceServer).FetchGroupRecords(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GatewayService_FetchGroupRecords_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GatewayServiceServer).FetchGroupRecords(ctx, req.(*FetchGroupRecordsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _GatewayService_CommitOffsets_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CommitOffsetsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GatewayServiceServer).CommitOffsets(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GatewayService_CommitOffsets_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GatewayServiceServer).CommitOffsets(ctx, req.(*CommitOffsetsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _GatewayService_GetGroupOffsets_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetGroupOffsetsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GatewayServiceServer).GetGroupOffsets(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GatewayService_GetGroupOffsets_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GatewayServiceServer).GetGroupOffsets(ctx, req.(*GetGroupOffsetsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _GatewayService_ListGroups_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListGroupsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GatewayServiceServer).ListGroups(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GatewayService_ListGroups_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GatewayServiceServer).ListGroups(ctx, req.(*ListGroupsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _GatewayService_DescribeGroup_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DescribeGroupRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GatewayServiceServer).DescribeGroup(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GatewayService_DescribeGroup_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GatewayServiceServer).DescribeGroup(ctx, req.(*DescribeGroupRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _GatewayService_ResetGroupOffsets_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ResetGroupOffsetsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GatewayServiceServer).ResetGroupOffsets(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GatewayService_ResetGroupOffsets_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GatewayServiceServer).ResetGroupOffsets(ctx, req.(*ResetGroupOffsetsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _GatewayService_DeleteGroup_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteGroupRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GatewayServiceServer).DeleteGroup(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GatewayService_DeleteGroup_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GatewayServiceServer).DeleteGroup(ctx, req.(*DeleteGroupRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // GatewayService_ServiceDesc is the grpc.ServiceDesc for GatewayService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -366,6 +740,46 @@ var GatewayService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListOffsets",
 			Handler:    _GatewayService_ListOffsets_Handler,
+		},
+		{
+			MethodName: "JoinGroup",
+			Handler:    _GatewayService_JoinGroup_Handler,
+		},
+		{
+			MethodName: "Heartbeat",
+			Handler:    _GatewayService_Heartbeat_Handler,
+		},
+		{
+			MethodName: "LeaveGroup",
+			Handler:    _GatewayService_LeaveGroup_Handler,
+		},
+		{
+			MethodName: "FetchGroupRecords",
+			Handler:    _GatewayService_FetchGroupRecords_Handler,
+		},
+		{
+			MethodName: "CommitOffsets",
+			Handler:    _GatewayService_CommitOffsets_Handler,
+		},
+		{
+			MethodName: "GetGroupOffsets",
+			Handler:    _GatewayService_GetGroupOffsets_Handler,
+		},
+		{
+			MethodName: "ListGroups",
+			Handler:    _GatewayService_ListGroups_Handler,
+		},
+		{
+			MethodName: "DescribeGroup",
+			Handler:    _GatewayService_DescribeGroup_Handler,
+		},
+		{
+			MethodName: "ResetGroupOffsets",
+			Handler:    _GatewayService_ResetGroupOffsets_Handler,
+		},
+		{
+			MethodName: "DeleteGroup",
+			Handler:    _GatewayService_DeleteGroup_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -341,8 +341,11 @@ func (x *FetchResponse) GetLogEndOffset() int64 {
 }
 
 type ListPartitionOffsetsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Partitions    []*TopicPartition      `protobuf:"bytes,1,rep,name=partitions,proto3" json:"partitions,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Partitions []*TopicPartition      `protobuf:"bytes,1,rep,name=partitions,proto3" json:"partitions,omitempty"`
+	// When set, also find in each partition the first offset whose record timestamp is at or after
+	// this time (unix ms), as Kafka's ListOffsets does.
+	TimestampMs   *int64 `protobuf:"varint,2,opt,name=timestamp_ms,json=timestampMs,proto3,oneof" json:"timestamp_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -382,6 +385,13 @@ func (x *ListPartitionOffsetsRequest) GetPartitions() []*TopicPartition {
 		return x.Partitions
 	}
 	return nil
+}
+
+func (x *ListPartitionOffsetsRequest) GetTimestampMs() int64 {
+	if x != nil && x.TimestampMs != nil {
+		return *x.TimestampMs
+	}
+	return 0
 }
 
 type ListPartitionOffsetsResponse struct {
@@ -437,10 +447,13 @@ type PartitionOffsets struct {
 	HighWatermark  int64                  `protobuf:"varint,4,opt,name=high_watermark,json=highWatermark,proto3" json:"high_watermark,omitempty"`
 	LogEndOffset   int64                  `protobuf:"varint,5,opt,name=log_end_offset,json=logEndOffset,proto3" json:"log_end_offset,omitempty"`
 	// The catalogue name of a per-partition failure (e.g. NOT_LEADER_OR_FOLLOWER), empty on success.
-	Error         string `protobuf:"bytes,6,opt,name=error,proto3" json:"error,omitempty"`
-	Message       string `protobuf:"bytes,7,opt,name=message,proto3" json:"message,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Error   string `protobuf:"bytes,6,opt,name=error,proto3" json:"error,omitempty"`
+	Message string `protobuf:"bytes,7,opt,name=message,proto3" json:"message,omitempty"`
+	// With a timestamp in the request: the first offset at or after it below the high watermark,
+	// or the high watermark when no such record exists. -1 without a timestamp.
+	TimestampOffset int64 `protobuf:"varint,8,opt,name=timestamp_offset,json=timestampOffset,proto3" json:"timestamp_offset,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *PartitionOffsets) Reset() {
@@ -520,6 +533,13 @@ func (x *PartitionOffsets) GetMessage() string {
 		return x.Message
 	}
 	return ""
+}
+
+func (x *PartitionOffsets) GetTimestampOffset() int64 {
+	if x != nil {
+		return x.TimestampOffset
+	}
+	return 0
 }
 
 type ReplicateRequest struct {
@@ -917,15 +937,17 @@ const file_runnel_v1_storage_proto_rawDesc = "" +
 	"\arecords\x18\x01 \x01(\fR\arecords\x12%\n" +
 	"\x0ehigh_watermark\x18\x02 \x01(\x03R\rhighWatermark\x12(\n" +
 	"\x10log_start_offset\x18\x03 \x01(\x03R\x0elogStartOffset\x12$\n" +
-	"\x0elog_end_offset\x18\x04 \x01(\x03R\flogEndOffset\"X\n" +
+	"\x0elog_end_offset\x18\x04 \x01(\x03R\flogEndOffset\"\x91\x01\n" +
 	"\x1bListPartitionOffsetsRequest\x129\n" +
 	"\n" +
 	"partitions\x18\x01 \x03(\v2\x19.runnel.v1.TopicPartitionR\n" +
-	"partitions\"[\n" +
+	"partitions\x12&\n" +
+	"\ftimestamp_ms\x18\x02 \x01(\x03H\x00R\vtimestampMs\x88\x01\x01B\x0f\n" +
+	"\r_timestamp_ms\"[\n" +
 	"\x1cListPartitionOffsetsResponse\x12;\n" +
 	"\n" +
 	"partitions\x18\x01 \x03(\v2\x1b.runnel.v1.PartitionOffsetsR\n" +
-	"partitions\"\xed\x01\n" +
+	"partitions\"\x98\x02\n" +
 	"\x10PartitionOffsets\x12\x14\n" +
 	"\x05topic\x18\x01 \x01(\tR\x05topic\x12\x1c\n" +
 	"\tpartition\x18\x02 \x01(\x05R\tpartition\x12(\n" +
@@ -933,7 +955,8 @@ const file_runnel_v1_storage_proto_rawDesc = "" +
 	"\x0ehigh_watermark\x18\x04 \x01(\x03R\rhighWatermark\x12$\n" +
 	"\x0elog_end_offset\x18\x05 \x01(\x03R\flogEndOffset\x12\x14\n" +
 	"\x05error\x18\x06 \x01(\tR\x05error\x12\x18\n" +
-	"\amessage\x18\a \x01(\tR\amessage\"\xa2\x01\n" +
+	"\amessage\x18\a \x01(\tR\amessage\x12)\n" +
+	"\x10timestamp_offset\x18\b \x01(\x03R\x0ftimestampOffset\"\xa2\x01\n" +
 	"\x10ReplicateRequest\x12\x1f\n" +
 	"\vfollower_id\x18\x01 \x01(\x05R\n" +
 	"followerId\x128\n" +
@@ -1029,6 +1052,7 @@ func file_runnel_v1_storage_proto_init() {
 		return
 	}
 	file_runnel_v1_common_proto_init()
+	file_runnel_v1_storage_proto_msgTypes[4].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
