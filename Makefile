@@ -4,7 +4,7 @@ GO ?= go
 BIN := $(CURDIR)/bin
 BUF_VERSION := v1.75.0
 export GOFLAGS := -buildvcs=false
-MODULES := gen pkg services/metadata services/storage services/gateway cmd/runnel e2e
+MODULES := gen pkg pkg/client services/metadata services/storage services/gateway cmd/runnel e2e
 BINARIES := runnel runnel-metadata runnel-storage runnel-gateway
 PLUGINS := protoc-gen-go protoc-gen-go-grpc protoc-gen-grpc-gateway protoc-gen-openapiv2
 
