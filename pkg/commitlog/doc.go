@@ -38,6 +38,9 @@
 //     replication and long-polling fetches wait on it instead of polling.
 //     DurableEndOffset is the end of the fsynced prefix, for a leader that
 //     counts its own log toward the high watermark.
+//   - OffsetForTimestampBelow (Kafka ListOffsets by time) is record-precise:
+//     the offset of the first record at or after a timestamp, below a limit
+//     (the high watermark), else the limit. Timestamps need not be ordered.
 //   - Reset (Kafka's truncateFullyAndStartAt) discards the log and restarts
 //     it empty at an offset, for a follower that fell below the leader's log
 //     start.

@@ -3,7 +3,10 @@
 //
 // The gateway is stateless. It keeps a metadata cache fed by MetadataService.Watch (failing over
 // between the configured metadata addresses), one gRPC connection per storage node, and the
-// produce batcher. It is ready (/readyz 200, gRPC health SERVING) once the first metadata snapshot
+// produce batcher, and the read positions of consumer-group members that read through it
+// (package internal/groups: group calls are forwarded to the metadata node that coordinates
+// groups; positions are per gateway, so a member that switches gateways restarts from its
+// committed offsets). It is ready (/readyz 200, gRPC health SERVING) once the first metadata snapshot
 // has arrived. Run serves until its context ends, drains in-flight calls (svc), then flushes the
 // produce queues (bounded by the drain timeout) and closes its connections.
 //

@@ -23,6 +23,7 @@ import (
 // env is a gateway over a fake metadata service and fake storage nodes.
 type env struct {
 	meta   *gatewaytest.Metadata
+	coord  *gatewaytest.Coordinator
 	stores []*gatewaytest.Storage
 	gw     *server.Server
 	tel    *telemetry.Telemetry
@@ -31,7 +32,9 @@ type env struct {
 	http   *http.Client
 }
 
-// start runs a gateway with n fake storage nodes; mod adjusts its config.
+// start runs a gateway with n fake storage nodes and a fake group coordinator (the second
+// metadata address; the first, the fake metadata service, has no coordinator); mod adjusts its
+// config.
 func start(t testing.TB, n int, mod func(*server.Config)) *env {
 	t.Helper()
 	e := &env{http: &http.Client{Timeout: 20 * time.Second}}
@@ -42,6 +45,7 @@ func start(t testing.TB, n int, mod func(*server.Config)) *env {
 		nodes = append(nodes, s.Node())
 	}
 	e.meta = gatewaytest.StartMetadata(t, nodes...)
+	e.coord = gatewaytest.StartCoordinator(t, e.meta)
 	tel, err := telemetry.Setup(context.Background(), telemetry.Config{ServiceName: "runnel-gateway", NodeID: "g-test", LogWriter: io.Discard})
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +54,7 @@ func start(t testing.TB, n int, mod func(*server.Config)) *env {
 	cfg := server.Config{
 		GRPCAddr:      "127.0.0.1:0",
 		HTTPAddr:      "127.0.0.1:0",
-		MetadataAddrs: []string{e.meta.Addr},
+		MetadataAddrs: []string{e.meta.Addr, e.coord.Addr},
 		Linger:        time.Millisecond,
 		DrainTimeout:  2 * time.Second,
 		Telemetry:     tel,

@@ -13,6 +13,7 @@ import (
 	"github.com/runnel/runnel/pkg/telemetry"
 	"github.com/runnel/runnel/services/gateway/internal/api"
 	"github.com/runnel/runnel/services/gateway/internal/consume"
+	"github.com/runnel/runnel/services/gateway/internal/groups"
 	"github.com/runnel/runnel/services/gateway/internal/metacache"
 	"github.com/runnel/runnel/services/gateway/internal/produce"
 	"github.com/runnel/runnel/services/gateway/internal/rest"
@@ -71,7 +72,20 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return fail(err)
 	}
-	service, err := api.New(topics.New(s.cache, metacache.NewAdmin(s.meta), r), s.producer, reader, meter)
+	groupReader, err := consume.New(r, groups.ReadRetryTimeout, meter)
+	if err != nil {
+		return fail(err)
+	}
+	groupService, err := groups.New(groups.Config{
+		Coordinators: s.meta.Coordinators(),
+		Router:       r,
+		Reader:       groupReader,
+		Logger:       tel.Logger,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	service, err := api.New(topics.New(s.cache, metacache.NewAdmin(s.meta), r), s.producer, reader, groupService, meter)
 	if err != nil {
 		return fail(err)
 	}

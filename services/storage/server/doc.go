@@ -11,7 +11,9 @@
 //     (package internal/replica), leading those whose leader is this node;
 //   - serves runnel.v1.StorageService (Append, Fetch, ListPartitionOffsets, and Replicate for the
 //     followers of the partitions it leads) on the gRPC port, and /healthz, /readyz and /metrics
-//     on the HTTP port;
+//     on the HTTP port; ListPartitionOffsets with timestamp_ms also answers timestamp_offset, the
+//     first offset whose record timestamp is at or after it below the high watermark (record-
+//     precise; the high watermark when no record qualifies), and -1 without timestamp_ms;
 //   - replicates the partitions it follows from their leaders and proposes ISR changes of the
 //     partitions it leads (package internal/replication);
 //   - checkpoints high watermarks and applies retention in the background.

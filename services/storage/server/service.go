@@ -82,24 +82,32 @@ func (h *storageService) Fetch(ctx context.Context, req *runnelv1.FetchRequest) 
 func (h *storageService) ListPartitionOffsets(_ context.Context, req *runnelv1.ListPartitionOffsetsRequest) (*runnelv1.ListPartitionOffsetsResponse, error) {
 	out := make([]*runnelv1.PartitionOffsets, 0, len(req.GetPartitions()))
 	for _, tp := range req.GetPartitions() {
-		po := &runnelv1.PartitionOffsets{Topic: tp.GetTopic(), Partition: tp.GetPartition()}
-		off, err := h.offsets(tp.GetTopic(), tp.GetPartition())
+		po := &runnelv1.PartitionOffsets{Topic: tp.GetTopic(), Partition: tp.GetPartition(), TimestampOffset: -1}
+		off, at, err := h.offsets(tp.GetTopic(), tp.GetPartition(), req.TimestampMs)
 		if err != nil {
 			po.Error, po.Message = errorParts(err)
 		} else {
 			po.LogStartOffset, po.HighWatermark, po.LogEndOffset = off.LogStart, off.HighWatermark, off.LogEnd
+			po.TimestampOffset = at
 		}
 		out = append(out, po)
 	}
 	return &runnelv1.ListPartitionOffsetsResponse{Partitions: out}, nil
 }
 
-func (h *storageService) offsets(topic string, partition int32) (replica.Offsets, error) {
+// offsets returns a partition's bounds and, when ts is set, the first offset at or after it below
+// the high watermark (the high watermark when there is none); -1 without ts.
+func (h *storageService) offsets(topic string, partition int32, ts *int64) (replica.Offsets, int64, error) {
 	p, err := h.replicas.Partition(topic, partition)
 	if err != nil {
-		return replica.Offsets{}, err
+		return replica.Offsets{}, -1, err
 	}
-	return p.Offsets()
+	if ts == nil {
+		off, err := p.Offsets()
+		return off, -1, err
+	}
+	at, off, err := p.OffsetForTimestamp(*ts)
+	return off, at, err
 }
 
 // errorParts splits an error into its catalogue name and message.

@@ -11,6 +11,7 @@ import (
 	runnelv1 "github.com/runnel/runnel/gen/runnel/v1"
 	"github.com/runnel/runnel/pkg/rpcerr"
 	"github.com/runnel/runnel/services/gateway/internal/consume"
+	"github.com/runnel/runnel/services/gateway/internal/groups"
 	"github.com/runnel/runnel/services/gateway/internal/produce"
 	"github.com/runnel/runnel/services/gateway/internal/topics"
 )
@@ -21,11 +22,12 @@ type Service struct {
 	topics   *topics.Service
 	producer *produce.Producer
 	reader   *consume.Reader
+	groups   *groups.Service
 	requests metric.Int64Counter
 }
 
 // New returns the service.
-func New(t *topics.Service, p *produce.Producer, r *consume.Reader, meter metric.Meter) (*Service, error) {
+func New(t *topics.Service, p *produce.Producer, r *consume.Reader, g *groups.Service, meter metric.Meter) (*Service, error) {
 	if meter == nil {
 		meter = noop.NewMeterProvider().Meter("")
 	}
@@ -35,7 +37,7 @@ func New(t *topics.Service, p *produce.Producer, r *consume.Reader, meter metric
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
-	return &Service{topics: t, producer: p, reader: r, requests: c}, nil
+	return &Service{topics: t, producer: p, reader: r, groups: g, requests: c}, nil
 }
 
 // done counts a call and turns its error into a catalogue error.

@@ -38,6 +38,7 @@ type tp struct {
 
 type plog struct {
 	batches [][]byte
+	start   int64 // log start offset (SetLogStart)
 	next    int64
 	grew    chan struct{} // closed and replaced on every append
 }
@@ -141,9 +142,9 @@ func (s *Storage) Fetch(ctx context.Context, req *runnelv1.FetchRequest) (*runne
 	for {
 		s.mu.Lock()
 		l := s.log(req.GetTopic(), req.GetPartition())
-		if req.GetOffset() > l.next {
+		if req.GetOffset() > l.next || req.GetOffset() < l.start {
 			s.mu.Unlock()
-			return nil, rpcerr.New(rpcerr.OffsetOutOfRange, "offset %d is past the log end %d", req.GetOffset(), l.next)
+			return nil, rpcerr.New(rpcerr.OffsetOutOfRange, "offset %d is outside [%d, %d]", req.GetOffset(), l.start, l.next)
 		}
 		resp := &runnelv1.FetchResponse{HighWatermark: l.next, LogEndOffset: l.next}
 		for _, b := range l.batches {
@@ -171,15 +172,45 @@ func (s *Storage) Fetch(ctx context.Context, req *runnelv1.FetchRequest) (*runne
 	}
 }
 
-// ListPartitionOffsets reports every asked partition (log start 0).
+// SetLogStart moves a partition's log start offset (as retention would): reads below it are
+// OFFSET_OUT_OF_RANGE.
+func (s *Storage) SetLogStart(topic string, partition int32, start int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.log(topic, partition).start = start
+}
+
+// ListPartitionOffsets reports every asked partition, with timestamp_offset (a linear scan) when
+// timestamp_ms is set.
 func (s *Storage) ListPartitionOffsets(_ context.Context, req *runnelv1.ListPartitionOffsetsRequest) (*runnelv1.ListPartitionOffsetsResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := &runnelv1.ListPartitionOffsetsResponse{}
 	for _, p := range req.GetPartitions() {
 		l := s.log(p.GetTopic(), p.GetPartition())
-		out.Partitions = append(out.Partitions, &runnelv1.PartitionOffsets{Topic: p.GetTopic(), Partition: p.GetPartition(),
-			HighWatermark: l.next, LogEndOffset: l.next})
+		po := &runnelv1.PartitionOffsets{Topic: p.GetTopic(), Partition: p.GetPartition(),
+			LogStartOffset: l.start, HighWatermark: l.next, LogEndOffset: l.next, TimestampOffset: -1}
+		if req.TimestampMs != nil {
+			po.TimestampOffset = l.offsetFor(req.GetTimestampMs())
+		}
+		out.Partitions = append(out.Partitions, po)
 	}
 	return out, nil
+}
+
+// offsetFor is the first offset at or after the log start whose record timestamp is >= ts, else
+// the log end.
+func (l *plog) offsetFor(ts int64) int64 {
+	for _, b := range l.batches {
+		_, recs, err := record.Decode(b)
+		if err != nil {
+			continue
+		}
+		for _, r := range recs {
+			if r.Offset >= l.start && r.Timestamp >= ts {
+				return r.Offset
+			}
+		}
+	}
+	return l.next
 }

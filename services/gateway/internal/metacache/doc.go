@@ -16,4 +16,6 @@
 //     the cache never merges two streams' states.
 //   - Admin forwards topic creation and deletion to the metadata service, failing over to the next
 //     address only on transport failures (never after the service answered).
+//   - Conns.Coordinators gives a GroupCoordinatorService client per metadata address over the same
+//     connections; package groups decides which one to call.
 package metacache

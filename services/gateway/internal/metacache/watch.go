@@ -24,6 +24,7 @@ type Conns struct {
 	addrs   []string
 	conns   []*grpc.ClientConn
 	clients []runnelv1.MetadataServiceClient
+	coords  []runnelv1.GroupCoordinatorServiceClient
 }
 
 // Dial creates (lazily connecting) clients for every address.
@@ -41,6 +42,7 @@ func Dial(addrs []string, opts ...grpc.DialOption) (*Conns, error) {
 		}
 		c.conns = append(c.conns, cc)
 		c.clients = append(c.clients, runnelv1.NewMetadataServiceClient(cc))
+		c.coords = append(c.coords, runnelv1.NewGroupCoordinatorServiceClient(cc))
 	}
 	return c, nil
 }
