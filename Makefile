@@ -8,7 +8,7 @@ MODULES := gen pkg pkg/client services/metadata services/storage services/gatewa
 BINARIES := runnel runnel-metadata runnel-storage runnel-gateway
 PLUGINS := protoc-gen-go protoc-gen-go-grpc protoc-gen-grpc-gateway protoc-gen-openapiv2
 
-.PHONY: all build run test test-long lint generate check-generate bench fuzz clean tools
+.PHONY: all build run test test-long lint generate check-generate check-deploy bench fuzz clean tools
 
 all: build
 
@@ -63,6 +63,11 @@ generate: tools
 check-generate: generate
 	@git diff --exit-code -- gen || { echo "gen/ is stale: run make generate and commit"; exit 1; }
 	@test -z "$$(git status --porcelain -- gen)" || { git status --porcelain -- gen; echo "gen/ has untracked generated files"; exit 1; }
+
+## check-deploy: validate deployments/: docker-compose config, then manifests, configs and dashboard (e2e/deploy)
+check-deploy: build
+	docker-compose -f deployments/docker-compose.yml config -q
+	cd e2e && $(GO) test -count=1 ./deploy/
 
 ## bench: the Go benchmarks of the storage path
 bench:

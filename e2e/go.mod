@@ -5,12 +5,14 @@ go 1.26.0
 require (
 	github.com/runnel/runnel/gen v0.0.0-00010101000000-000000000000
 	github.com/runnel/runnel/pkg v0.0.0-00010101000000-000000000000
+	github.com/runnel/runnel/pkg/client v0.0.0-00010101000000-000000000000
 	github.com/runnel/runnel/services/gateway v0.0.0-00010101000000-000000000000
 	github.com/runnel/runnel/services/metadata v0.0.0-00010101000000-000000000000
 	github.com/runnel/runnel/services/storage v0.0.0-00010101000000-000000000000
 	github.com/twmb/franz-go v1.22.3
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
+	sigs.k8s.io/yaml v1.6.0
 )
 
 require (
@@ -79,12 +81,13 @@ require (
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261019180522-ce908d29299b // indirect
 	gopkg.in/natefinch/lumberjack.v2 v2.2.1 // indirect
 	k8s.io/utils v0.0.0-20260108192941-914a6e750570 // indirect
-	sigs.k8s.io/yaml v1.6.0 // indirect
 )
 
 replace github.com/runnel/runnel/gen => ../gen
 
 replace github.com/runnel/runnel/pkg => ../pkg
+
+replace github.com/runnel/runnel/pkg/client => ../pkg/client
 
 replace github.com/runnel/runnel/services/gateway => ../services/gateway
 
