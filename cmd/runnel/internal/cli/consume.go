@@ -34,6 +34,7 @@ func newConsumeCmd(a *app) *cobra.Command {
 		partition      int32
 		offset, format string
 		max            int64
+		grp            groupFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "consume TOPIC",
@@ -41,12 +42,29 @@ func newConsumeCmd(a *app) *cobra.Command {
 		Long: `consume reads TOPIC from --offset (earliest, latest or an offset) and prints its records:
 --format text prints each value on its own line, --format json one object per record
 (topic, partition, offset, timestamp, key, value, headers). Without --partition it reads
-every partition. It follows new records until interrupted, or stops after --max records.`,
+every partition. It follows new records until interrupted, or stops after --max records.
+
+With --group G it is a member of consumer group G instead: it joins the group, reads only
+the partitions the group assigns it (starting at the group's committed offsets, or per
+--offset-reset where there is none), commits after printing each batch, heartbeats in
+the background and leaves the group when it stops (--max reached, Ctrl-C or SIGTERM).
+Run it several times with the same --group to share the topic's partitions.`,
 		Example: `  runnel consume orders --max 10
   runnel consume orders --partition 2 --offset 100 --format json
-  runnel consume orders --offset latest`,
+  runnel consume orders --offset latest
+  runnel consume orders --group billing
+  runnel consume orders --group billing --session-timeout 30s --offset-reset latest`,
 		Args: exactArgs("TOPIC"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if max < 0 {
+				return usagef("--max %d: use a positive count (or leave it out to follow)", max)
+			}
+			if err := grp.validate(cmd.Flags()); err != nil {
+				return err
+			}
+			if grp.group != "" {
+				return a.runGroupConsume(cmd.Context(), grp.options(args[0], max), format)
+			}
 			opts := consumeOptions{topic: args[0], partition: -1, max: max, format: format}
 			var err error
 			if opts.offset, err = parseOffsetSpec(offset); err != nil {
@@ -57,9 +75,6 @@ every partition. It follows new records until interrupted, or stops after --max 
 					return usagef("--partition %d: partitions are numbered from 0", partition)
 				}
 				opts.partition = partition
-			}
-			if max < 0 {
-				return usagef("--max %d: use a positive count (or leave it out to follow)", max)
 			}
 			out, err := newRecordWriter(format, a.Out)
 			if err != nil {
@@ -81,6 +96,7 @@ every partition. It follows new records until interrupted, or stops after --max 
 	cmd.Flags().StringVar(&offset, "offset", "earliest", "where to start: earliest, latest (the high watermark at start) or an offset")
 	cmd.Flags().Int64Var(&max, "max", 0, "stop after this many records (default: follow until interrupted)")
 	cmd.Flags().StringVar(&format, "format", "text", "text (the value per line) or json (one object per record)")
+	grp.register(cmd.Flags())
 	return cmd
 }
 

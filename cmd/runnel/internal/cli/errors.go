@@ -59,7 +59,8 @@ func isDialFailure(msg string) bool {
 	return false
 }
 
-// report prints err for the user and returns the exit code.
+// report prints err for the user and returns the exit code. A catalogue error is printed as
+// "NAME: message" and, on a second line, "hint: " and what to do (the catalogue's hint).
 func report(errOut interface{ Write([]byte) (int, error) }, cmdPath string, err error) int {
 	var usage usageError
 	var rerr *rpcerr.Error
@@ -71,6 +72,9 @@ func report(errOut interface{ Write([]byte) (int, error) }, cmdPath string, err 
 		return exitUsage
 	case errors.As(err, &rerr):
 		fmt.Fprintln(errOut, rerr.Error())
+		if h := hint(rerr); h != "" {
+			fmt.Fprintf(errOut, "hint: %s\n", h)
+		}
 		return exitError
 	default:
 		fmt.Fprintf(errOut, "runnel: %v\n", err)
@@ -83,4 +87,12 @@ func isCobraUsage(err error) bool {
 	msg := err.Error()
 	return strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "unknown flag") ||
 		strings.HasPrefix(msg, "unknown shorthand flag") || strings.Contains(msg, "flag needs an argument")
+}
+
+// hint is what to do about err: its code's hint, unless the message already says it.
+func hint(err *rpcerr.Error) string {
+	if err.Code == nil || err.Code.Hint == "" || strings.Contains(err.Msg, err.Code.Hint) {
+		return ""
+	}
+	return err.Code.Hint
 }

@@ -26,6 +26,14 @@ type fakeGateway struct {
 	topics   map[string]*fakeTopic
 	changed  chan struct{} // closed and replaced on every append
 	requests []int         // records per Produce call
+
+	// consumer groups (fakegroups_test.go)
+	groups     map[string]*fakeGroup
+	nextMember int
+	events     []fakeEvent
+	resets     []*runnelv1.ResetGroupOffsetsRequest
+	// revokeOnCommit: see revokeWithNextCommit
+	revokeOnCommit map[int32]bool
 }
 
 type fakeTopic struct {
@@ -40,7 +48,8 @@ func startFakeGateway(t *testing.T) *fakeGateway {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fakeGateway{addr: ln.Addr().String(), topics: map[string]*fakeTopic{}, changed: make(chan struct{})}
+	f := &fakeGateway{addr: ln.Addr().String(), topics: map[string]*fakeTopic{}, changed: make(chan struct{}),
+		groups: map[string]*fakeGroup{}}
 	srv := grpc.NewServer()
 	runnelv1.RegisterGatewayServiceServer(srv, f)
 	served := make(chan struct{})

@@ -46,7 +46,8 @@ func newRoot(a *app, getenv func(string) string) *cobra.Command {
 		Use:   "runnel",
 		Short: "Runnel: a Kafka-class event streaming platform",
 		Long: `runnel runs a local Runnel cluster (runnel dev) and talks to a cluster's gateway:
-topics, produce, consume and benchmarks.
+topics, produce, consume (alone or as a member of a consumer group), consumer groups
+and benchmarks.
 
 Every command but dev connects to the gateway's gRPC address: --gateway, or the
 RUNNEL_GATEWAY environment variable, default ` + DefaultGateway + ` (what runnel dev starts).`,
@@ -65,6 +66,7 @@ RUNNEL_GATEWAY environment variable, default ` + DefaultGateway + ` (what runnel
 		newTopicCmd(a),
 		newProduceCmd(a),
 		newConsumeCmd(a),
+		newGroupCmd(a),
 		newBenchCmd(a),
 		newVersionCmd(a),
 	)
