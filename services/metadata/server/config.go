@@ -31,6 +31,10 @@ const (
 	DefaultControllerSessionTTL = 2 * time.Second
 	MaxControllerSessionTTL     = time.Minute
 	DefaultLeaderRebalanceDelay = time.Second
+	// Consumer-group coordinator defaults.
+	DefaultGroupMinSessionTimeout = time.Second
+	DefaultGroupMaxSessionTimeout = 5 * time.Minute
+	DefaultGroupHeartbeatInterval = time.Second
 )
 
 // Config configures a metadata node.
@@ -70,6 +74,13 @@ type Config struct {
 	// LeaderRebalanceDelay is how long a preferred replica must have been live, in the ISR and not
 	// the leader before the controller moves leadership to it. Default 1s.
 	LeaderRebalanceDelay time.Duration
+	// GroupMinSessionTimeout and GroupMaxSessionTimeout bound the session timeout a consumer
+	// group member may ask for (defaults 1s and 5m; whole milliseconds, the maximum at most
+	// 2^31-1 ms). GroupHeartbeatInterval is the heartbeat interval the coordinator gives a
+	// member whose assignment is settled (default 1s; 100ms while it changes, never above a third
+	// of the member's session timeout).
+	GroupMinSessionTimeout, GroupMaxSessionTimeout time.Duration
+	GroupHeartbeatInterval                         time.Duration
 	// StartTimeout bounds how long Run waits for etcd to become ready (a quorum of the initial
 	// cluster must be running). Default 1 minute.
 	StartTimeout time.Duration
@@ -113,6 +124,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.LeaderRebalanceDelay == 0 {
 		c.LeaderRebalanceDelay = DefaultLeaderRebalanceDelay
+	}
+	if c.GroupMinSessionTimeout == 0 {
+		c.GroupMinSessionTimeout = DefaultGroupMinSessionTimeout
+	}
+	if c.GroupMaxSessionTimeout == 0 {
+		c.GroupMaxSessionTimeout = DefaultGroupMaxSessionTimeout
+	}
+	if c.GroupHeartbeatInterval == 0 {
+		c.GroupHeartbeatInterval = DefaultGroupHeartbeatInterval
 	}
 	if c.Telemetry == nil {
 		c.Telemetry = telemetry.NewNop()
@@ -164,6 +184,25 @@ func (c Config) Validate() error {
 		return errors.New("leader rebalance delay must not be negative")
 	case c.StartTimeout < 0 || c.DrainTimeout < 0:
 		return errors.New("start and drain timeouts must not be negative")
+	}
+	return c.validateGroups()
+}
+
+// maxGroupSessionTimeout is the largest session timeout the protocol can carry (int32 ms).
+const maxGroupSessionTimeout = (1<<31 - 1) * time.Millisecond
+
+func (c Config) validateGroups() error {
+	switch {
+	case c.GroupMinSessionTimeout < time.Millisecond:
+		return fmt.Errorf("group min session timeout %s must be at least 1ms", c.GroupMinSessionTimeout)
+	case c.GroupMaxSessionTimeout < c.GroupMinSessionTimeout:
+		return fmt.Errorf("group max session timeout %s is below the minimum %s", c.GroupMaxSessionTimeout, c.GroupMinSessionTimeout)
+	case c.GroupMaxSessionTimeout > maxGroupSessionTimeout:
+		return fmt.Errorf("group max session timeout %s is above %s", c.GroupMaxSessionTimeout, maxGroupSessionTimeout)
+	case c.GroupHeartbeatInterval < time.Millisecond:
+		return fmt.Errorf("group heartbeat interval %s must be at least 1ms", c.GroupHeartbeatInterval)
+	case c.GroupHeartbeatInterval > c.GroupMaxSessionTimeout:
+		return fmt.Errorf("group heartbeat interval %s is above the max session timeout %s", c.GroupHeartbeatInterval, c.GroupMaxSessionTimeout)
 	}
 	return nil
 }

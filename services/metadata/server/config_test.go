@@ -40,6 +40,14 @@ func TestConfigValidate(t *testing.T) {
 		{"controller ttl long", func(c *Config) { c.ControllerSessionTTL = 61 * time.Second }, "controller session TTL"},
 		{"controller ttl minimum", func(c *Config) { c.ControllerSessionTTL = time.Second }, ""},
 		{"negative rebalance delay", func(c *Config) { c.LeaderRebalanceDelay = -time.Second }, "rebalance delay"},
+		{"group min negative", func(c *Config) { c.GroupMinSessionTimeout = -time.Second }, "group min session timeout"},
+		{"group max below min", func(c *Config) { c.GroupMinSessionTimeout, c.GroupMaxSessionTimeout = time.Minute, time.Second }, "below the minimum"},
+		{"group max too long", func(c *Config) { c.GroupMaxSessionTimeout = 1000 * time.Hour }, "above"},
+		{"group interval negative", func(c *Config) { c.GroupHeartbeatInterval = -time.Second }, "heartbeat interval"},
+		{"group interval above max", func(c *Config) { c.GroupHeartbeatInterval = 10 * time.Minute }, "heartbeat interval"},
+		{"group bounds", func(c *Config) {
+			c.GroupMinSessionTimeout, c.GroupMaxSessionTimeout, c.GroupHeartbeatInterval = time.Millisecond, time.Second, 100*time.Millisecond
+		}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,7 +72,8 @@ func TestConfigDefaults(t *testing.T) {
 	if c.ID != "m1" || c.InitialCluster != "m1=http://127.0.0.1:8103" || c.SessionTimeout != 6*time.Second ||
 		c.MaxPartitions != 10000 || c.EtcdTickMs != 100 || c.EtcdElectionMs != 1000 || c.Telemetry == nil ||
 		c.etcdDir() != "data/metadata/etcd" || c.ControllerSessionTTL != 2*time.Second ||
-		c.LeaderRebalanceDelay != time.Second || c.DisableAutoLeaderRebalance {
+		c.LeaderRebalanceDelay != time.Second || c.DisableAutoLeaderRebalance ||
+		c.GroupMinSessionTimeout != time.Second || c.GroupMaxSessionTimeout != 5*time.Minute || c.GroupHeartbeatInterval != time.Second {
 		t.Fatalf("defaults: %+v", c)
 	}
 	if c := (Config{InitialCluster: " m1=http://a:1 , m2=http://b:2 "}).withDefaults(); c.InitialCluster != "m1=http://a:1,m2=http://b:2" {

@@ -1,5 +1,5 @@
 // Package server runs one metadata node: an embedded etcd member, an etcd client to it, and the
-// gRPC MetadataService with health, readiness and metrics (pkg/svc).
+// gRPC MetadataService and GroupCoordinatorService with health, readiness and metrics (pkg/svc).
 //
 // Lifecycle: New validates the Config, starts the etcd member (its listeners are bound, it does
 // not wait for the cluster) and binds the gRPC and HTTP ports, so every address is known before
@@ -16,6 +16,12 @@
 // storage nodes. On shutdown the controller gives the role up before the etcd client is closed,
 // so another node takes over at once; a crashed controller is replaced once its election lease
 // (ControllerSessionTTL) expires.
+//
+// Group coordinator: the controller also coordinates consumer groups (package
+// internal/coordinator, rules in internal/group, assignors in internal/assign); every node serves
+// GroupCoordinatorService and the others answer NOT_COORDINATOR. Config.GroupMinSessionTimeout,
+// GroupMaxSessionTimeout and GroupHeartbeatInterval set its limits. The coordinator stops with
+// the controller role, before the etcd client is closed.
 //
 // Cluster: three metadata nodes with the same InitialCluster form one etcd cluster; any of them
 // serves every RPC. A node restarted on its data directory rejoins as an existing member.

@@ -22,7 +22,7 @@ import (
 const waitTimeout = 20 * time.Second
 
 // freeAddrs returns n loopback addresses that were free a moment ago.
-func freeAddrs(t *testing.T, n int) []string {
+func freeAddrs(t testing.TB, n int) []string {
 	t.Helper()
 	addrs := make([]string, n)
 	ls := make([]net.Listener, n)
@@ -40,7 +40,7 @@ func freeAddrs(t *testing.T, n int) []string {
 }
 
 // testConfig is a single-node config with fast etcd timings, a temp data dir and free ports.
-func testConfig(t *testing.T) server.Config {
+func testConfig(t testing.TB) server.Config {
 	t.Helper()
 	a := freeAddrs(t, 2)
 	return server.Config{
@@ -59,7 +59,7 @@ func addrInUse(err error) bool {
 
 // newServer builds a server; when repick is set and an etcd port was taken meanwhile, it picks
 // other ports and tries again (a few times).
-func newServer(t *testing.T, cfg server.Config, repick bool) (*server.Server, server.Config) {
+func newServer(t testing.TB, cfg server.Config, repick bool) (*server.Server, server.Config) {
 	t.Helper()
 	for attempt := 0; ; attempt++ {
 		s, err := server.New(cfg)
@@ -86,7 +86,7 @@ type node struct {
 }
 
 // runServer runs s until the test ends (or stop), and dials it.
-func runServer(t *testing.T, s *server.Server, cfg server.Config) *node {
+func runServer(t testing.TB, s *server.Server, cfg server.Config) *node {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -113,7 +113,7 @@ func runServer(t *testing.T, s *server.Server, cfg server.Config) *node {
 	return n
 }
 
-func waitReady(t *testing.T, s *server.Server) {
+func waitReady(t testing.TB, s *server.Server) {
 	t.Helper()
 	select {
 	case <-s.Ready():
@@ -123,7 +123,7 @@ func waitReady(t *testing.T, s *server.Server) {
 }
 
 // startNode starts a ready single-node server from cfg (free ports picked again if taken).
-func startNode(t *testing.T, cfg server.Config) *node {
+func startNode(t testing.TB, cfg server.Config) *node {
 	t.Helper()
 	s, cfg := newServer(t, cfg, true)
 	n := runServer(t, s, cfg)
@@ -131,14 +131,14 @@ func startNode(t *testing.T, cfg server.Config) *node {
 	return n
 }
 
-func ctxT(t *testing.T) context.Context {
+func ctxT(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	t.Cleanup(cancel)
 	return ctx
 }
 
 // eventually polls cond until it holds or the timeout passes (bounded in time and count).
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
@@ -164,7 +164,7 @@ type session struct {
 }
 
 // openSession registers node id and returns the open session; the test's end closes it cleanly.
-func openSession(t *testing.T, c runnelv1.MetadataServiceClient, id int32) *session {
+func openSession(t testing.TB, c runnelv1.MetadataServiceClient, id int32) *session {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	stream, err := c.NodeSession(ctx)
@@ -199,7 +199,7 @@ func (s *session) close() error {
 	return errors.New("stream did not end")
 }
 
-func clusterState(t *testing.T, c runnelv1.MetadataServiceClient) *runnelv1.GetClusterStateResponse {
+func clusterState(t testing.TB, c runnelv1.MetadataServiceClient) *runnelv1.GetClusterStateResponse {
 	t.Helper()
 	st, err := c.GetClusterState(ctxT(t), &runnelv1.GetClusterStateRequest{})
 	if err != nil {
@@ -217,7 +217,7 @@ func hasNode(st *runnelv1.GetClusterStateResponse, id int32) bool {
 	return false
 }
 
-func wantCode(t *testing.T, err error, code *rpcerr.Code) {
+func wantCode(t testing.TB, err error, code *rpcerr.Code) {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("got no error, want %s", code.Name)

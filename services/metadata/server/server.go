@@ -15,7 +15,9 @@ import (
 	"github.com/runnel/runnel/pkg/svc"
 	"github.com/runnel/runnel/services/metadata/internal/api"
 	"github.com/runnel/runnel/services/metadata/internal/controller"
+	"github.com/runnel/runnel/services/metadata/internal/coordinator"
 	"github.com/runnel/runnel/services/metadata/internal/embedded"
+	"github.com/runnel/runnel/services/metadata/internal/group"
 	"github.com/runnel/runnel/services/metadata/internal/store"
 	"github.com/runnel/runnel/services/metadata/internal/zapslog"
 )
@@ -29,6 +31,7 @@ type Server struct {
 	store  *store.Store
 	api    *api.Service
 	ctrl   *controller.Controller
+	coord  *coordinator.Service
 	svc    *svc.Server
 
 	ready     chan struct{}
@@ -88,14 +91,30 @@ func New(cfg Config) (*Server, error) {
 		e.Close()
 		return nil, err
 	}
+	coord, err := coordinator.New(client, st, ctrl, coordinator.Config{
+		Group: group.Config{
+			MinSessionTimeout: cfg.GroupMinSessionTimeout, MaxSessionTimeout: cfg.GroupMaxSessionTimeout,
+			HeartbeatInterval: cfg.GroupHeartbeatInterval,
+			// One commit is one transaction: its offsets and the group's meta record.
+			MaxCommitOffsets: int(cfg.maxTxnOps()) - 1, MaxCommitBytes: int(cfg.maxRequestBytes()) - 64<<10,
+		},
+		Logger: log, Meter: meter,
+	})
+	if err != nil {
+		sv.Close()
+		client.Close()
+		e.Close()
+		return nil, err
+	}
 	s := &Server{
-		cfg: cfg, log: log, etcd: e, client: client, store: st, svc: sv, ctrl: ctrl,
+		cfg: cfg, log: log, etcd: e, client: client, store: st, svc: sv, ctrl: ctrl, coord: coord,
 		api: api.New(st, api.Config{
 			MaxPartitions: cfg.MaxPartitions, SessionTimeout: cfg.SessionTimeout, Logger: log, Meter: meter,
 		}),
 		ready: make(chan struct{}),
 	}
 	runnelv1.RegisterMetadataServiceServer(sv.GRPC(), s.api)
+	runnelv1.RegisterGroupCoordinatorServiceServer(sv.GRPC(), s.coord)
 	return s, nil
 }
 
@@ -110,6 +129,10 @@ func (s *Server) EtcdClientURL() string { return s.etcd.ClientURL() }
 
 // IsController reports whether this node is the controller now.
 func (s *Server) IsController() bool { return s.ctrl.Active() }
+
+// IsCoordinator reports whether this node coordinates consumer groups now (it is the controller
+// and has loaded the groups).
+func (s *Server) IsCoordinator() bool { return s.coord.Active() }
 
 // Ready is closed once the node serves: etcd is ready and answers reads.
 func (s *Server) Ready() <-chan struct{} { return s.ready }
@@ -137,7 +160,8 @@ func (s *Server) Run(ctx context.Context) error {
 	go func() { svcErr <- s.svc.Run(runCtx) }()
 	readyErr := make(chan error, 1)
 	go func() { readyErr <- s.becomeReady(runCtx) }()
-	// The controller campaigns once the node is ready and gives the role up when runCtx ends.
+	// The controller campaigns once the node is ready and gives the role up when runCtx ends;
+	// the group coordinator follows the role.
 	ctrlDone := make(chan struct{})
 	go func() {
 		defer close(ctrlDone)
@@ -146,6 +170,11 @@ func (s *Server) Run(ctx context.Context) error {
 			_ = s.ctrl.Run(runCtx)
 		case <-runCtx.Done():
 		}
+	}()
+	coordDone := make(chan struct{})
+	go func() {
+		defer close(coordDone)
+		_ = s.coord.Run(runCtx)
 	}()
 
 	var failure error
@@ -188,6 +217,7 @@ loop:
 		<-readyErr
 	}
 	s.waitController(ctrlDone)
+	<-coordDone // ends with runCtx; its last writes are bounded by their own timeout
 	return failure
 }
 

@@ -46,6 +46,12 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 		"TTL of the controller election lease: a crashed controller is replaced about this long after it stopped (whole seconds, 1s to 1m)")
 	autoRebalance := fs.Bool("auto-leader-rebalance", true,
 		"move leadership back to a partition's preferred replica once it is in sync again")
+	fs.DurationVar(&c.GroupMinSessionTimeout, "group-min-session-timeout", server.DefaultGroupMinSessionTimeout,
+		"shortest session timeout a consumer group member may ask for")
+	fs.DurationVar(&c.GroupMaxSessionTimeout, "group-max-session-timeout", server.DefaultGroupMaxSessionTimeout,
+		"longest session timeout a consumer group member may ask for")
+	fs.DurationVar(&c.GroupHeartbeatInterval, "group-heartbeat-interval", server.DefaultGroupHeartbeatInterval,
+		"heartbeat interval given to consumer group members whose assignment is settled")
 	fs.IntVar(&c.EtcdTickMs, "etcd-tick-ms", server.DefaultEtcdTickMs, "etcd heartbeat interval in milliseconds")
 	fs.IntVar(&c.EtcdElectionMs, "etcd-election-ms", server.DefaultEtcdElectionMs, "etcd election timeout in milliseconds")
 	fs.StringVar(&o.logFormat, "log-format", "json", "log format: text or json")

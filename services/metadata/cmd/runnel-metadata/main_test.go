@@ -73,6 +73,24 @@ func TestParseFlags(t *testing.T) {
 				return ""
 			}},
 		{name: "short controller ttl", args: []string{"--controller-session-ttl", "500ms"}, wantErr: "controller session TTL"},
+		{name: "group flags", args: []string{"--group-min-session-timeout", "2s", "--group-max-session-timeout", "1m",
+			"--group-heartbeat-interval", "500ms"}, check: func(o options) string {
+			c := o.cfg
+			if c.GroupMinSessionTimeout != 2*time.Second || c.GroupMaxSessionTimeout != time.Minute || c.GroupHeartbeatInterval != 500*time.Millisecond {
+				return "group flags not applied"
+			}
+			return ""
+		}},
+		{name: "group defaults and env", env: map[string]string{"RUNNEL_GROUP_HEARTBEAT_INTERVAL": "250ms"},
+			check: func(o options) string {
+				c := o.cfg
+				if c.GroupMinSessionTimeout != time.Second || c.GroupMaxSessionTimeout != 5*time.Minute || c.GroupHeartbeatInterval != 250*time.Millisecond {
+					return "group defaults or env not applied"
+				}
+				return ""
+			}},
+		{name: "group max below min", args: []string{"--group-min-session-timeout", "10s", "--group-max-session-timeout", "5s"}, wantErr: "below the minimum"},
+		{name: "group negative interval", args: []string{"--group-heartbeat-interval", "-1s"}, wantErr: "heartbeat interval"},
 		{name: "bad log format", args: []string{"--log-format", "xml"}, wantErr: "log format"},
 		{name: "zero partitions", args: []string{"--max-partitions", "0"}, wantErr: "max-partitions"},
 		{name: "unknown flag", args: []string{"--nope"}, wantErr: "not defined"},

@@ -56,6 +56,7 @@ type Controller struct {
 	cfg    Config
 	log    *slog.Logger
 	m      *metrics
+	roles  *roles
 }
 
 // New returns a Controller; Run starts it.
@@ -76,7 +77,7 @@ func New(client *clientv3.Client, st *store.Store, cfg Config) (*Controller, err
 	if err != nil {
 		return nil, err
 	}
-	return &Controller{client: client, st: st, cfg: cfg, log: cfg.Logger.With("component", "controller"), m: m}, nil
+	return &Controller{client: client, st: st, cfg: cfg, log: cfg.Logger.With("component", "controller"), m: m, roles: newRoles()}, nil
 }
 
 // Active reports whether this node is the controller now.
@@ -155,7 +156,10 @@ func (c *Controller) campaign(ctx context.Context) error {
 		return fmt.Errorf("campaign: %w", err)
 	}
 	c.m.active.Store(1)
+	guard := cand.guard()
+	c.roles.set(&Role{Guard: guard, ctx: lctx, cancel: stop})
 	defer func() {
+		c.roles.set(nil)
 		c.m.active.Store(0)
 		c.m.offline.Store(0)
 		c.m.underReplicated.Store(0)
@@ -163,7 +167,6 @@ func (c *Controller) campaign(ctx context.Context) error {
 	c.log.Info("became the controller", "session", int64(grant.ID), "election_rev", cand.rev)
 	defer c.log.Info("no longer the controller")
 
-	guard := cand.guard()
 	pause := retryMin
 	for lctx.Err() == nil {
 		err := newTerm(c, guard).run(lctx)

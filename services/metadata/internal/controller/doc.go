@@ -20,6 +20,14 @@
 // election if the crashed node was also the etcd leader; etcd extends leases by an election
 // timeout when its leader changes).
 //
+// # Role
+//
+// Parts that act only on the controller (the consumer-group coordinator) follow Controller.Role:
+// the role this node holds now (nil when none) and a channel closed at the next change. A Role
+// carries the Guard every write in its name must carry (the same compare as the controller's own
+// writes) and a Context that ends when the role is lost. A part whose guarded write failed calls
+// Role.Fenced: the role ends at once and the controller campaigns again.
+//
 // # Reconcile loop
 //
 // On taking over, the controller reads topics, partitions and nodes at one revision, decides

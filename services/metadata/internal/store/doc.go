@@ -19,9 +19,13 @@
 //	                                         node id; the oldest key (lowest create revision) is
 //	                                         the controller
 //
+//	/runnel/groups/...                       the consumer-group coordinator's state (GroupsPrefix;
+//	                                         its layout is in package coordinator's doc)
+//
 // Topic names cannot contain '/', so a topic's partition keys are exactly the keys under
 // /runnel/partitions/{topic}/. Other parts (groups, the controller election) take their own
-// sub-prefixes (/runnel/groups/, /runnel/controller/); the watch ignores them.
+// sub-prefixes (/runnel/groups/, /runnel/controller/); the watch ignores them. ReadGroups reads
+// the topics and every group key at one revision, for the coordinator taking over.
 //
 // # Transactions
 //
