@@ -31,7 +31,15 @@
 //     a StorageService client; PartitionDir is where a storage node keeps a partition replica
 //     (<its --data-dir>/<topic>-<partition>).
 //   - RunCLI runs bin/runnel against the cluster's gRPC address; Eventually polls a condition with a
-//     deadline (tests never sleep to synchronise). With RUNNEL_E2E_KEEP_LOGS=<dir>, a failed test's
+//     deadline (tests never sleep to synchronise), EventuallyEvery with a chosen interval.
+//   - StartCLI starts a long-running bin/runnel (e.g. `runnel consume --group G --format json`)
+//     and collects its stdout line by line while it runs (Lines, Records) and its stderr; Stop
+//     sends SIGTERM and waits for the exit code, Kill sends SIGKILL (a crash), Wait waits for it to
+//     exit by itself. Each is killed by t.Cleanup if still running, and its stderr logged when the
+//     test failed.
+//   - Consumer groups over REST (groups.go): JoinGroup, Heartbeat, LeaveGroup, GroupRecords,
+//     CommitOffsets, GroupOffsets/CommittedOffsets, ListGroups, DescribeGroup (Holders: the
+//     members holding each partition, assigned or revoking), ResetGroupOffsets, DeleteGroup. With RUNNEL_E2E_KEEP_LOGS=<dir>, a failed test's
 //     logs are also copied whole to <dir>/<test name>/.
 //
 // Ports `runnel dev` opens for base N: gateway REST N+80 and gRPC N+1090; metadata node i
