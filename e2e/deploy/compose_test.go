@@ -36,8 +36,37 @@ type composeService struct {
 	Volumes     []string          `json:"volumes"`
 	Ports       []string          `json:"ports"`
 	Networks    json.RawMessage   `json:"networks"`
-	DependsOn   []string          `json:"depends_on"`
+	DependsOn   dependsOn         `json:"depends_on"`
 	Restart     string            `json:"restart"`
+	Healthcheck *struct {
+		Test []string `json:"test"`
+	} `json:"healthcheck"`
+}
+
+// dependsOn is compose's depends_on in either form: a list of names, or a map of name to
+// {condition: ...}. A name from the list form has the condition "service_started".
+type dependsOn map[string]string
+
+func (d *dependsOn) UnmarshalJSON(b []byte) error {
+	var names []string
+	if err := json.Unmarshal(b, &names); err == nil {
+		*d = dependsOn{}
+		for _, n := range names {
+			(*d)[n] = "service_started"
+		}
+		return nil
+	}
+	var m map[string]struct {
+		Condition string `json:"condition"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	*d = dependsOn{}
+	for n, c := range m {
+		(*d)[n] = c.Condition
+	}
+	return nil
 }
 
 // runnelService is a compose service that runs one of the Runnel binaries.
@@ -414,5 +443,32 @@ func TestComposeVolumesAndMounts(t *testing.T) {
 		if hostPorts[host] != svc {
 			t.Errorf("host port %s published by %q, want %s", host, hostPorts[host], svc)
 		}
+	}
+}
+
+// Every Runnel container probes its own /readyz with `runnel health` (the image has no curl), and
+// storage nodes and the gateway start only once the metadata nodes are healthy.
+func TestComposeHealthchecks(t *testing.T) {
+	c := loadCompose(t)
+	for _, rs := range runnelServices(t, c) {
+		t.Run(rs.name, func(t *testing.T) {
+			hc := rs.svc.Healthcheck
+			if hc == nil {
+				t.Fatal("no healthcheck")
+			}
+			want := []string{"CMD", "runnel", "health",
+				"http://127.0.0.1:" + port(t, rs.name, rs.flags["http-addr"]) + "/readyz"}
+			if !slices.Equal(hc.Test, want) {
+				t.Fatalf("healthcheck %q, want %q", hc.Test, want)
+			}
+			if rs.kind == "metadata" {
+				return
+			}
+			for _, m := range byKind(runnelServices(t, c), "metadata") {
+				if rs.svc.DependsOn[m.name] != "service_healthy" {
+					t.Errorf("does not wait for %s to be healthy (depends_on %v)", m.name, rs.svc.DependsOn)
+				}
+			}
+		})
 	}
 }

@@ -24,11 +24,7 @@ var serviceBinaries = map[string]string{
 // proposedFlags are flags the Kubernetes manifests use that the binaries do not have yet. The
 // compose file must not use them (it runs with today's binaries). TestProposedFlagsStillMissing
 // fails once a binary accepts one: then delete it here.
-var proposedFlags = map[string][]string{
-	// etcd binds only IP addresses; peers dial the pod's stable DNS name (--etcd-peer-addr), so the
-	// member listens on 0.0.0.0:<port> (default: --etcd-peer-addr).
-	harness.MetadataBinary: {"etcd-listen-peer-addr"},
-}
+var proposedFlags = map[string][]string{}
 
 // helpFlagLine matches a flag line of Go's flag.PrintDefaults: "  -name type".
 var helpFlagLine = regexp.MustCompile(`^\s+-{1,2}([a-z0-9][a-z0-9-]*)(\s|$)`)

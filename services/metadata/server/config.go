@@ -50,6 +50,10 @@ type Config struct {
 	// EtcdClientAddr and EtcdPeerAddr (host:port) are etcd's listen and advertised addresses.
 	// Defaults 127.0.0.1:8102 and 127.0.0.1:8103. Port 0 is not allowed: peers must know them.
 	EtcdClientAddr, EtcdPeerAddr string
+	// EtcdListenPeerAddr is what etcd's peer listener binds when it differs from the advertised
+	// EtcdPeerAddr (etcd binds IPs only: in Kubernetes advertise the pod's DNS name and bind
+	// 0.0.0.0:port). Default: EtcdPeerAddr.
+	EtcdListenPeerAddr string
 	// InitialCluster lists the etcd members of a new cluster: "m1=http://127.0.0.1:8103,m2=…".
 	// It must name this node with http://EtcdPeerAddr. Default: this node alone. Ignored by etcd
 	// when DataDir already holds a member.
@@ -159,6 +163,11 @@ func (c Config) Validate() error {
 		host, port, err := net.SplitHostPort(a.addr)
 		if err != nil || host == "" || port == "" || port == "0" {
 			return fmt.Errorf("%s %q: want host:port with a fixed port", a.name, a.addr)
+		}
+	}
+	if c.EtcdListenPeerAddr != "" {
+		if _, port, err := net.SplitHostPort(c.EtcdListenPeerAddr); err != nil || port == "" || port == "0" {
+			return fmt.Errorf("etcd listen peer address %q: want host:port with a fixed port", c.EtcdListenPeerAddr)
 		}
 	}
 	if c.EtcdClientAddr == c.EtcdPeerAddr {

@@ -51,7 +51,7 @@ func New(cfg Config) (*Server, error) {
 
 	e, err := embedded.Start(embedded.Config{
 		Name: cfg.ID, Dir: cfg.etcdDir(),
-		ClientAddr: cfg.EtcdClientAddr, PeerAddr: cfg.EtcdPeerAddr, InitialCluster: cfg.InitialCluster,
+		ClientAddr: cfg.EtcdClientAddr, PeerAddr: cfg.EtcdPeerAddr, ListenPeerAddr: cfg.EtcdListenPeerAddr, InitialCluster: cfg.InitialCluster,
 		TickMs: uint(cfg.EtcdTickMs), ElectionMs: uint(cfg.EtcdElectionMs),
 		MaxTxnOps: cfg.maxTxnOps(), MaxRequestBytes: cfg.maxRequestBytes(),
 		Logger: log,

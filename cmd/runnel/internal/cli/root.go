@@ -68,6 +68,7 @@ RUNNEL_GATEWAY environment variable, default ` + DefaultGateway + ` (what runnel
 		newConsumeCmd(a),
 		newGroupCmd(a),
 		newBenchCmd(a),
+		newHealthCmd(a),
 		newVersionCmd(a),
 	)
 	return root

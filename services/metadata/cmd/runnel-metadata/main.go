@@ -39,6 +39,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.StringVar(&c.HTTPAddr, "http-addr", server.DefaultHTTPAddr, "HTTP listen address (/metrics, /healthz, /readyz)")
 	fs.StringVar(&c.EtcdClientAddr, "etcd-client-addr", server.DefaultEtcdClientAddr, "embedded etcd client address (host:port)")
 	fs.StringVar(&c.EtcdPeerAddr, "etcd-peer-addr", server.DefaultEtcdPeerAddr, "embedded etcd peer address (host:port)")
+	fs.StringVar(&c.EtcdListenPeerAddr, "etcd-listen-peer-addr", "", "address etcd's peer listener binds, an IP:port (default: --etcd-peer-addr; set when that is a DNS name)")
 	fs.StringVar(&c.InitialCluster, "initial-cluster", "", "etcd members of a new cluster, id=http://peer-addr,... (default: this node alone)")
 	fs.DurationVar(&c.SessionTimeout, "session-timeout", server.DefaultSessionTimeout, "a storage node is dead this long after its last heartbeat (whole seconds in effect)")
 	maxPartitions := fs.Int("max-partitions", server.DefaultMaxPartitions, "most partitions of one topic")

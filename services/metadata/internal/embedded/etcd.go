@@ -26,7 +26,8 @@ type Config struct {
 	Name            string // member name, unique in the cluster
 	Dir             string // data directory (created if missing)
 	ClientAddr      string // host:port clients connect to
-	PeerAddr        string // host:port peers connect to
+	PeerAddr        string // host:port peers connect to (advertised)
+	ListenPeerAddr  string // host:port the peer listener binds (an IP); default PeerAddr
 	InitialCluster  string // "name=http://host:port,…"; must list this member
 	TickMs          uint   // raft heartbeat interval
 	ElectionMs      uint   // raft election timeout (at least 5 ticks)
@@ -54,6 +55,12 @@ func Start(cfg Config) (*Etcd, error) {
 	if err != nil {
 		return nil, fmt.Errorf("etcd peer address: %w", err)
 	}
+	lpurl := purl
+	if cfg.ListenPeerAddr != "" {
+		if lpurl, err = addrURL(cfg.ListenPeerAddr); err != nil {
+			return nil, fmt.Errorf("etcd listen peer address: %w", err)
+		}
+	}
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("etcd data directory: %w", err)
 	}
@@ -67,7 +74,7 @@ func Start(cfg Config) (*Etcd, error) {
 	ec.Dir = cfg.Dir
 	ec.ListenClientUrls = []url.URL{*curl}
 	ec.AdvertiseClientUrls = []url.URL{*curl}
-	ec.ListenPeerUrls = []url.URL{*purl}
+	ec.ListenPeerUrls = []url.URL{*lpurl}
 	ec.AdvertisePeerUrls = []url.URL{*purl}
 	ec.ListenMetricsUrls = nil
 	ec.EnableGRPCGateway = false

@@ -75,3 +75,26 @@ func TestBadAddress(t *testing.T) {
 		t.Fatal("Start accepted a client address without a port")
 	}
 }
+
+// A member advertising a DNS name (as in Kubernetes) binds the separate listen address.
+func TestListenPeerAddrWithAdvertisedName(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	client, listen := freeAddr(t), freeAddr(t)
+	_, port, _ := net.SplitHostPort(listen)
+	advertised := "localhost:" + port
+	e, err := Start(Config{Name: "e1", Dir: t.TempDir(), ClientAddr: client, PeerAddr: advertised,
+		ListenPeerAddr: listen, InitialCluster: "e1=http://" + advertised, TickMs: 10, ElectionMs: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Close)
+	if err := e.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.DialTimeout("tcp", listen, 5*time.Second)
+	if err != nil {
+		t.Fatalf("nothing listens on the listen peer address %s: %v", listen, err)
+	}
+	conn.Close()
+}
