@@ -95,7 +95,7 @@ func (g *Group) Heartbeat(id string, gen int32) (*Update, error) {
 	}
 	if gen < 0 || gen > m.Generation {
 		return nil, rpcerr.New(rpcerr.IllegalGeneration,
-			"generation %d of member %q is not one the coordinator gave it (current %d)", gen, id, m.Generation)
+			"generation %d of member %q is not one the coordinator gave it (current %d); heartbeat with the generation of the last answer you acted on, or 0", gen, id, m.Generation)
 	}
 	o := g.begin()
 	if len(m.Revoking) > 0 && (gen == 0 || gen >= m.RevokingGeneration) {
@@ -132,7 +132,7 @@ func (g *Group) Leave(topics Topics, id string) (*Update, error) {
 // longer a member.
 func (g *Group) Expire(topics Topics, id string) (*Update, error) {
 	if g.Members[id] == nil {
-		return nil, rpcerr.New(rpcerr.UnknownMemberID, "member %q is not in group %q", id, g.Name)
+		return nil, rpcerr.New(rpcerr.UnknownMemberID, "member %q is not in group %q (it left or its session expired); join again", id, g.Name)
 	}
 	return g.remove(topics, id), nil
 }

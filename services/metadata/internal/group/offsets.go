@@ -17,7 +17,7 @@ func (g *Group) Commit(topics Topics, req *runnelv1.CommitOffsetsRequest) (*Upda
 	}
 	outside := req.GetMemberId() == "" && req.GetGeneration() == -1
 	if !g.Stored && !outside {
-		return nil, rpcerr.New(rpcerr.GroupIDNotFound, "group %q does not exist", g.Name)
+		return nil, rpcerr.New(rpcerr.GroupIDNotFound, "group %q does not exist; check the name (runnel group list)", g.Name)
 	}
 	var owned map[Partition]bool
 	switch {
@@ -35,14 +35,14 @@ func (g *Group) Commit(topics Topics, req *runnelv1.CommitOffsetsRequest) (*Upda
 			return nil, err
 		}
 		if req.GetGeneration() != m.Generation {
-			return nil, rpcerr.New(rpcerr.IllegalGeneration, "generation %d of member %q is stale (current %d)",
+			return nil, rpcerr.New(rpcerr.IllegalGeneration, "generation %d of member %q is not its current generation %d; heartbeat to get the current generation and assignment, then commit with it",
 				req.GetGeneration(), m.ID, m.Generation)
 		}
 		owned = partitionSet(append(slices.Clone(m.Assigned), m.Revoking...))
 	}
 	writes, err := validateOffsets(topics, req.GetOffsets(), func(p Partition) error {
 		if owned != nil && !owned[p] {
-			return rpcerr.New(rpcerr.PartitionNotAssigned, "partition %s is not assigned to member %q", p, req.GetMemberId())
+			return rpcerr.New(rpcerr.PartitionNotAssigned, "partition %s is not assigned to member %q; commit only the partitions of its current assignment (heartbeat to get it)", p, req.GetMemberId())
 		}
 		return nil
 	}, owned != nil)
@@ -74,10 +74,10 @@ func (g *Group) AlterOffsets(topics Topics, offsets []*runnelv1.OffsetCommit) (*
 
 func (g *Group) checkSize(offsets []*runnelv1.OffsetCommit) error {
 	if len(offsets) == 0 {
-		return rpcerr.New(rpcerr.InvalidRequest, "no offsets to commit")
+		return rpcerr.New(rpcerr.InvalidRequest, "no offsets to commit; send at least one")
 	}
 	if n := g.cfg.MaxCommitOffsets; n > 0 && len(offsets) > n {
-		return rpcerr.New(rpcerr.InvalidRequest, "%d offsets in one commit; at most %d", len(offsets), n)
+		return rpcerr.New(rpcerr.InvalidRequest, "%d offsets in one commit; at most %d: split the commit", len(offsets), n)
 	}
 	if n := g.cfg.MaxCommitBytes; n > 0 {
 		size := 0
@@ -85,7 +85,7 @@ func (g *Group) checkSize(offsets []*runnelv1.OffsetCommit) error {
 			size += len(c.GetTopic()) + len(c.GetMetadata()) + 64
 		}
 		if size > n {
-			return rpcerr.New(rpcerr.InvalidCommitOffsetSize, "the commit is %d bytes; at most %d in one commit", size, n)
+			return rpcerr.New(rpcerr.InvalidCommitOffsetSize, "the commit is %d bytes; at most %d in one commit: split it", size, n)
 		}
 	}
 	return nil
@@ -100,7 +100,7 @@ func validateOffsets(topics Topics, offsets []*runnelv1.OffsetCommit, owner func
 	for _, c := range offsets {
 		p := Partition{Topic: c.GetTopic(), Partition: c.GetPartition()}
 		if seen[p] {
-			return nil, rpcerr.New(rpcerr.InvalidRequest, "partition %s appears twice in the commit", p)
+			return nil, rpcerr.New(rpcerr.InvalidRequest, "partition %s appears twice in the commit; send each partition once", p)
 		}
 		seen[p] = true
 		info, exists := topics[p.Topic]
@@ -111,13 +111,13 @@ func validateOffsets(topics Topics, offsets []*runnelv1.OffsetCommit, owner func
 			return nil, err
 		}
 		if !exists || p.Partition < 0 || p.Partition >= info.Partitions {
-			return nil, rpcerr.New(rpcerr.UnknownTopicOrPartition, "partition %s does not exist", p)
+			return nil, rpcerr.New(rpcerr.UnknownTopicOrPartition, "partition %s does not exist; check the topic's partition count (runnel topic describe)", p)
 		}
 		if c.GetOffset() < 0 {
-			return nil, rpcerr.New(rpcerr.OffsetOutOfRange, "offset %d of partition %s is negative", c.GetOffset(), p)
+			return nil, rpcerr.New(rpcerr.OffsetOutOfRange, "offset %d of partition %s is negative; commit the next offset to read (0 or more)", c.GetOffset(), p)
 		}
 		if len(c.GetMetadata()) > MaxMetadataBytes {
-			return nil, rpcerr.New(rpcerr.OffsetMetadataTooLarge, "metadata of partition %s is %d bytes; at most %d",
+			return nil, rpcerr.New(rpcerr.OffsetMetadataTooLarge, "metadata of partition %s is %d bytes; at most %d: shorten it",
 				p, len(c.GetMetadata()), MaxMetadataBytes)
 		}
 		out = append(out, OffsetWrite{Partition: p, Offset: Offset{Offset: c.GetOffset(), Metadata: c.GetMetadata(), TopicID: info.ID}})
@@ -144,7 +144,7 @@ func (g *Group) Fetch(topics []string) []*runnelv1.OffsetCommit {
 // Delete deletes a group with no members and its offsets.
 func (g *Group) Delete() (*Update, error) {
 	if !g.Stored {
-		return nil, rpcerr.New(rpcerr.GroupIDNotFound, "group %q does not exist", g.Name)
+		return nil, rpcerr.New(rpcerr.GroupIDNotFound, "group %q does not exist; check the name (runnel group list)", g.Name)
 	}
 	if len(g.Members) > 0 {
 		return nil, rpcerr.New(rpcerr.NonEmptyGroup, "group %q has %d members; stop them before deleting it", g.Name, len(g.Members))

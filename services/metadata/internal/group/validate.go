@@ -19,7 +19,7 @@ const (
 // ValidateID checks a group id: 1 to 249 characters of [a-zA-Z0-9._-] (INVALID_GROUP_ID).
 func ValidateID(id string) error {
 	if id == "" || len(id) > 249 {
-		return rpcerr.New(rpcerr.InvalidGroupID, "group id %q must be 1 to 249 characters", id)
+		return rpcerr.New(rpcerr.InvalidGroupID, "group id %q must be 1 to 249 characters; pick a shorter id", id)
 	}
 	for _, r := range id {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
@@ -57,7 +57,7 @@ func validateJoin(cfg Config, topics Topics, req *runnelv1.JoinGroupRequest) (jo
 			return join{}, rpcerr.New(rpcerr.InvalidRequest, "a subscribed topic name is empty")
 		}
 		if _, ok := topics[t]; !ok {
-			return join{}, rpcerr.New(rpcerr.UnknownTopicOrPartition, "topic %q does not exist", t)
+			return join{}, rpcerr.New(rpcerr.UnknownTopicOrPartition, "topic %q does not exist; create it first (runnel topic create) or check the name", t)
 		}
 		if !slices.Contains(j.topics, t) {
 			j.topics = append(j.topics, t)
@@ -70,13 +70,13 @@ func validateJoin(cfg Config, topics Topics, req *runnelv1.JoinGroupRequest) (jo
 		j.sessionMs = min(max(DefaultSessionTimeoutMs, minMs), maxMs)
 	case j.sessionMs < minMs || j.sessionMs > maxMs:
 		return join{}, rpcerr.New(rpcerr.InvalidSessionTimeout,
-			"session timeout %d ms is outside the allowed range %d-%d ms", j.sessionMs, minMs, maxMs)
+			"session timeout %d ms is outside the allowed range %d-%d ms; choose one inside it", j.sessionMs, minMs, maxMs)
 	}
 	if j.assignor = req.GetAssignor(); j.assignor == "" {
 		j.assignor = assign.Default
 	}
 	if _, ok := assign.Lookup(j.assignor); !ok {
-		return join{}, rpcerr.New(rpcerr.UnsupportedAssignor, "assignor %q is not supported", j.assignor)
+		return join{}, rpcerr.New(rpcerr.UnsupportedAssignor, "assignor %q is not supported; use \"sticky\", \"range\" or \"roundrobin\"", j.assignor)
 	}
 	switch j.reset = req.GetAutoOffsetReset(); j.reset {
 	case "":
@@ -94,7 +94,7 @@ func validateJoin(cfg Config, topics Topics, req *runnelv1.JoinGroupRequest) (jo
 // UNKNOWN_MEMBER_ID for any other unknown id.
 func (g *Group) lookup(id string) (*Member, error) {
 	if !g.Stored {
-		return nil, rpcerr.New(rpcerr.GroupIDNotFound, "group %q does not exist", g.Name)
+		return nil, rpcerr.New(rpcerr.GroupIDNotFound, "group %q does not exist; check the name (runnel group list)", g.Name)
 	}
 	if m := g.Members[id]; m != nil {
 		return m, nil
