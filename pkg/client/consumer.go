@@ -159,7 +159,7 @@ func (c *Consumer) Position(tp TopicPartition) (int64, bool) { return c.fs.posit
 func (c *Consumer) Poll(ctx context.Context) ([]*Record, error) {
 	ctx, span := c.c.startPollSpan(ctx, "")
 	recs, err := c.fs.poll(ctx, c.cfg.maxPollRecords)
-	endPollSpan(span, len(recs), err)
+	c.c.endPollSpan(span, recs, err)
 	return recs, err
 }
 

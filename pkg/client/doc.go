@@ -39,7 +39,8 @@
 //     Retriable tells whether to try again), context errors, or this package's sentinels
 //     (ErrClosed …). FromStatus parses any gateway gRPC error.
 //   - Serializers: Bytes, String, JSON[T], Proto[T] with NewRecord, DecodeKey and DecodeValue.
-//   - Tracing: spans "send <topic>" (producer) and "poll" (consumer) from the global OpenTelemetry
+//   - Tracing: spans "send <topic>" (producer) and "poll" (consumer, with a span link to the
+//     producer span of each record that carries one, at most 128) from the global OpenTelemetry
 //     tracer provider or WithTracerProvider; the producer writes the W3C trace context into the
 //     record header "traceparent" (WithPropagator to change), and Client.ExtractContext reads it
 //     back from a record.

@@ -165,7 +165,7 @@ func (g *GroupConsumer) Poll(ctx context.Context) ([]*Record, error) {
 	}
 	ctx, span := g.c.startPollSpan(ctx, g.group)
 	recs, err := g.fs.poll(ctx, g.cfg.fetch.maxPollRecords)
-	endPollSpan(span, len(recs), err)
+	g.c.endPollSpan(span, recs, err)
 	return recs, err
 }
 

@@ -69,10 +69,29 @@ func (c *Client) startPollSpan(ctx context.Context, group string) (context.Conte
 	return c.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attrs...))
 }
 
-// endPollSpan ends a poll span with the number of records returned.
-func endPollSpan(span trace.Span, n int, err error) {
+// maxPollLinks bounds the span links a poll span carries (one per record with a trace context).
+const maxPollLinks = 128
+
+// endPollSpan ends a poll span with the number of records returned and a link to the producer's
+// span of each record that carries one (header "traceparent"), up to maxPollLinks.
+func (c *Client) endPollSpan(span trace.Span, recs []*Record, err error) {
 	if span.IsRecording() {
-		span.SetAttributes(attribute.Int("messaging.batch.message_count", n))
+		span.SetAttributes(attribute.Int("messaging.batch.message_count", len(recs)))
+		links := 0
+		for _, r := range recs {
+			if links == maxPollLinks {
+				break
+			}
+			if len(r.Headers) == 0 {
+				continue
+			}
+			sc := trace.SpanContextFromContext(c.propagator.Extract(context.Background(), propagation.MapCarrier(r.Headers)))
+			if sc.IsValid() {
+				span.AddLink(trace.Link{SpanContext: sc, Attributes: []attribute.KeyValue{
+					attrDestination(r.Topic), attrPartition(r.Partition), attribute.Int64("messaging.kafka.offset", r.Offset)}})
+				links++
+			}
+		}
 		if err != nil {
 			span.RecordError(err)
 			span.SetStatus(codes.Error, err.Error())
