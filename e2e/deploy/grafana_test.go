@@ -144,7 +144,7 @@ var requiredMetrics = []string{
 	"runnel_gateway_request_latency_milliseconds_bucket",
 	"runnel_controller_under_replicated_partitions",
 	"runnel_controller_offline_partitions",
-	"runnel_consumer_group_lag",
+	"runnel_group_lag",
 }
 
 func TestDashboardCoversRequiredMetrics(t *testing.T) {

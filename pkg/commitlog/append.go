@@ -247,8 +247,7 @@ func (l *Log) roll() error {
 	old, next := l.active, l.end.Load()
 	always := l.opts.Fsync.Mode == FsyncAlways
 	if always {
-		l.fsyncs.Add(1)
-		if err := fdatasync(old.f); err != nil {
+		if err := l.fdatasync(old.f); err != nil {
 			return l.fail(err)
 		}
 	}

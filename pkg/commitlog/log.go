@@ -221,8 +221,7 @@ func (l *Log) Close() error {
 			if s.base < l.recoveryPoint && s != l.active {
 				continue
 			}
-			l.fsyncs.Add(1)
-			if err := fdatasync(s.f); err != nil {
+			if err := l.fdatasync(s.f); err != nil {
 				errs = append(errs, err)
 				continue
 			}

@@ -127,6 +127,10 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives recovery and failure messages (default: discarded).
 	Logger *slog.Logger
+	// OnSync, when set, is called after every fdatasync of a segment file with how long it took
+	// and its error (for an fsync latency metric). It runs on the syncing goroutine: keep it
+	// cheap and non-blocking.
+	OnSync func(took time.Duration, err error)
 }
 
 // Validate reports the first invalid field. Zero values are valid (they mean

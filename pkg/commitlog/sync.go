@@ -2,6 +2,7 @@ package commitlog
 
 import (
 	"errors"
+	"os"
 	"time"
 )
 
@@ -86,8 +87,7 @@ func (l *Log) syncActive() (seq uint64, end int64, gen uint64, err error) {
 		l.segMu.RUnlock()
 		return 0, 0, 0, nil
 	}
-	l.fsyncs.Add(1)
-	err = fdatasync(seg.f)
+	err = l.fdatasync(seg.f)
 	l.segMu.RUnlock()
 	if err != nil {
 		l.mu.Lock()
@@ -117,8 +117,7 @@ func (l *Log) syncAll() error {
 		if s.closed || s.base < rp && s.base != activeBase {
 			continue
 		}
-		l.fsyncs.Add(1)
-		if err = fdatasync(s.f); err != nil {
+		if err = l.fdatasync(s.f); err != nil {
 			break
 		}
 		if s.base != activeBase {
@@ -155,4 +154,16 @@ func (l *Log) runSyncer(every time.Duration) {
 			_ = l.syncAll()
 		}
 	}
+}
+
+// fdatasync syncs one segment file, counting it and reporting its duration to Options.OnSync.
+func (l *Log) fdatasync(f *os.File) error {
+	l.fsyncs.Add(1)
+	if l.opts.OnSync == nil {
+		return fdatasync(f)
+	}
+	start := time.Now()
+	err := fdatasync(f)
+	l.opts.OnSync(time.Since(start), err)
+	return err
 }

@@ -3,6 +3,7 @@ package commitlog
 import (
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -107,5 +108,25 @@ func TestFsyncNeverSyncsOnSyncAndClose(t *testing.T) {
 	}
 	if d := l.DurableEndOffset(); d != want[len(want)-1].last+1 {
 		t.Fatalf("durable end %d after Sync", d)
+	}
+}
+
+// OnSync sees every fdatasync of a segment: under FsyncAlways at least one per append.
+func TestOnSyncReportsEverySegmentSync(t *testing.T) {
+	var calls atomic.Int64
+	opts := Options{SegmentBytes: 1024, OnSync: func(took time.Duration, err error) {
+		if took < 0 || err != nil {
+			t.Errorf("OnSync(%v, %v): want a duration and no error", took, err)
+		}
+		calls.Add(1)
+	}}
+	l := openLog(t, t.TempDir(), opts)
+	for range 10 {
+		if _, err := l.Append(makeBatch(t, 1, 1, 200), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, fsyncs := calls.Load(), l.fsyncs.Load(); got < 10 || got != fsyncs {
+		t.Fatalf("OnSync called %d times for 10 appends and %d segment fsyncs; want one call per fsync, at least 10", got, fsyncs)
 	}
 }

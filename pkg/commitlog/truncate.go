@@ -90,8 +90,7 @@ func (l *Log) syncForCut() error {
 	if l.opts.Fsync.Mode != FsyncAlways {
 		return nil
 	}
-	l.fsyncs.Add(1)
-	if err := fdatasync(l.active.f); err != nil {
+	if err := l.fdatasync(l.active.f); err != nil {
 		return l.fail(err)
 	}
 	l.markSynced(l.writeSeq, l.end.Load(), l.gen.Load())

@@ -36,6 +36,10 @@ type Config struct {
 	LogFormat   string    // "json" (default) or "text"
 	LogLevel    string    // "debug", "info" (default), "warn", "error"
 	LogWriter   io.Writer // default os.Stderr
+	// SpanProcessors get every span besides the OTLP exporter the environment configures; with
+	// one, tracing is on even without OTEL_* variables (tests record spans with
+	// sdk/trace/tracetest.SpanRecorder).
+	SpanProcessors []sdktrace.SpanProcessor
 }
 
 // Telemetry holds a service's logger and OpenTelemetry providers.
@@ -46,6 +50,7 @@ type Telemetry struct {
 	MetricsHandler http.Handler
 	Propagator     propagation.TextMapPropagator
 
+	tracing  bool // spans are exported (an OTLP exporter is configured)
 	shutdown []func(context.Context) error
 }
 
@@ -60,12 +65,9 @@ func Setup(ctx context.Context, cfg Config) (*Telemetry, error) {
 	}
 	logger = logger.With("service", cfg.ServiceName, "node", cfg.NodeID)
 
-	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(
-		attribute.String("service.name", cfg.ServiceName),
-		attribute.String("runnel.node.id", cfg.NodeID),
-	))
+	res, err := newResource(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("telemetry: resource: %w", err)
+		return nil, err
 	}
 	t := &Telemetry{
 		Logger:     logger,
@@ -84,20 +86,56 @@ func Setup(ctx context.Context, cfg Config) (*Telemetry, error) {
 	t.MetricsHandler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	t.shutdown = append(t.shutdown, mp.Shutdown)
 
-	// Traces: exported only when configured.
-	exporter, err := traceExporter(ctx)
-	if err != nil {
+	// Traces: exported only when configured. The SDK reads OTEL_TRACES_SAMPLER(_ARG) and
+	// OTEL_BSP_*; the sampler settings are checked first so a typo fails the start instead of
+	// silently falling back to the default.
+	if err := checkSampler(); err != nil {
+		_ = mp.Shutdown(ctx)
 		return nil, err
 	}
-	if exporter != nil {
-		tp := sdktrace.NewTracerProvider(sdktrace.WithResource(res), sdktrace.WithBatcher(exporter))
+	exporter, err := traceExporter(ctx)
+	if err != nil {
+		_ = mp.Shutdown(ctx)
+		return nil, err
+	}
+	if exporter != nil || len(cfg.SpanProcessors) > 0 {
+		opts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res)}
+		if exporter != nil {
+			opts = append(opts, sdktrace.WithBatcher(exporter))
+		}
+		for _, sp := range cfg.SpanProcessors {
+			opts = append(opts, sdktrace.WithSpanProcessor(sp))
+		}
+		tp := sdktrace.NewTracerProvider(opts...)
 		t.Tracer = tp
+		t.tracing = true
 		t.shutdown = append(t.shutdown, tp.Shutdown)
 	} else {
 		t.Tracer = tracenoop.NewTracerProvider()
 	}
 	return t, nil
 }
+
+// newResource describes the process: service.name and service.instance.id (the node id),
+// runnel.node.id, the SDK, then OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME, which win.
+func newResource(ctx context.Context, cfg Config) (*resource.Resource, error) {
+	attrs := []attribute.KeyValue{
+		attribute.String("service.name", cfg.ServiceName),
+		attribute.String("runnel.node.id", cfg.NodeID),
+	}
+	if cfg.NodeID != "" {
+		attrs = append(attrs, attribute.String("service.instance.id", cfg.NodeID))
+	}
+	res, err := resource.New(ctx, resource.WithTelemetrySDK(), resource.WithAttributes(attrs...), resource.WithFromEnv())
+	if err != nil {
+		return nil, fmt.Errorf("telemetry: resource (OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME): %w", err)
+	}
+	return res, nil
+}
+
+// Tracing reports whether spans are exported. When false the tracer provider is a no-op one and
+// instrumentation that costs more than a span (decoding record headers, say) can skip its work.
+func (t *Telemetry) Tracing() bool { return t.tracing }
 
 // traceExporter returns the OTLP exporter the environment asks for, or nil for none.
 func traceExporter(ctx context.Context) (sdktrace.SpanExporter, error) {
@@ -146,22 +184,28 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// ServerOptions instrument a gRPC server.
+// ServerOptions instrument a gRPC server (every call but the long-lived ones, see Instrumented).
 func (t *Telemetry) ServerOptions() []grpc.ServerOption {
 	return []grpc.ServerOption{grpc.StatsHandler(otelgrpc.NewServerHandler(
 		otelgrpc.WithTracerProvider(t.Tracer), otelgrpc.WithMeterProvider(t.Meter),
-		otelgrpc.WithPropagators(t.Propagator)))}
+		otelgrpc.WithPropagators(t.Propagator), otelgrpc.WithFilter(instrumented)))}
 }
 
-// DialOptions instrument a gRPC client connection.
+// DialOptions instrument a gRPC client connection (every call but the long-lived ones, see
+// Instrumented).
 func (t *Telemetry) DialOptions() []grpc.DialOption {
 	return []grpc.DialOption{grpc.WithStatsHandler(otelgrpc.NewClientHandler(
 		otelgrpc.WithTracerProvider(t.Tracer), otelgrpc.WithMeterProvider(t.Meter),
-		otelgrpc.WithPropagators(t.Propagator)))}
+		otelgrpc.WithPropagators(t.Propagator), otelgrpc.WithFilter(instrumented)))}
 }
 
-// WrapHTTP instruments an HTTP handler.
+// WrapHTTP instruments an HTTP handler. Its server spans are named "METHOD pattern" (the
+// ServeMux pattern that routed the request) unless the handler names them with NameHTTPSpan.
 func (t *Telemetry) WrapHTTP(h http.Handler, operation string) http.Handler {
-	return otelhttp.NewHandler(h, operation, otelhttp.WithTracerProvider(t.Tracer),
-		otelhttp.WithMeterProvider(t.Meter), otelhttp.WithPropagators(t.Propagator))
+	inner := otelhttp.NewHandler(h, operation, otelhttp.WithTracerProvider(t.Tracer),
+		otelhttp.WithMeterProvider(t.Meter), otelhttp.WithPropagators(t.Propagator),
+		otelhttp.WithSpanNameFormatter(httpSpanName))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inner.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), spanNameKey{}, new(spanName))))
+	})
 }

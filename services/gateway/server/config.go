@@ -18,6 +18,8 @@ const (
 	DefaultLinger          = time.Millisecond
 	DefaultMaxBatchBytes   = 1 << 20
 	DefaultMaxRequestBytes = 64 << 20
+	DefaultLagInterval     = 10 * time.Second
+	DefaultMaxLagSeries    = 5000
 )
 
 // Config configures a gateway. See the package doc for defaults.
@@ -32,6 +34,10 @@ type Config struct {
 	MaxRequestBytes int64
 	// DrainTimeout bounds the graceful part of shutdown (default 5 s).
 	DrainTimeout time.Duration
+	// LagInterval is the least time between two computations of the runnel.group.lag gauge
+	// (default 10 s); MaxLagSeries bounds its series (default 5000).
+	LagInterval  time.Duration
+	MaxLagSeries int
 	// Telemetry; a no-op one when nil.
 	Telemetry *telemetry.Telemetry
 }
@@ -47,6 +53,8 @@ func DefaultConfig() Config {
 		Linger:          DefaultLinger,
 		MaxBatchBytes:   DefaultMaxBatchBytes,
 		MaxRequestBytes: DefaultMaxRequestBytes,
+		LagInterval:     DefaultLagInterval,
+		MaxLagSeries:    DefaultMaxLagSeries,
 	}
 }
 
@@ -77,6 +85,12 @@ func (c Config) withDefaults() Config {
 	if c.DrainTimeout == 0 {
 		c.DrainTimeout = 5 * time.Second
 	}
+	if c.LagInterval == 0 {
+		c.LagInterval = d.LagInterval
+	}
+	if c.MaxLagSeries == 0 {
+		c.MaxLagSeries = d.MaxLagSeries
+	}
 	return c
 }
 
@@ -102,6 +116,12 @@ func (c Config) Validate() error {
 	}
 	if c.DrainTimeout < 0 {
 		errs = append(errs, fmt.Errorf("drain timeout %v: must not be negative", c.DrainTimeout))
+	}
+	if c.LagInterval < 0 {
+		errs = append(errs, fmt.Errorf("lag interval %v: must not be negative", c.LagInterval))
+	}
+	if c.MaxLagSeries < 0 {
+		errs = append(errs, fmt.Errorf("max lag series %d: must not be negative", c.MaxLagSeries))
 	}
 	return errors.Join(errs...)
 }

@@ -10,6 +10,13 @@
 // has arrived. Run serves until its context ends, drains in-flight calls (svc), then flushes the
 // produce queues (bounded by the drain timeout) and closes its connections.
 //
+// Telemetry (pkg/telemetry, METRICS.md): with tracing on, a produce's server span (gRPC, or REST
+// renamed after the gRPC method) is the parent of one produce.send span per partition batch,
+// whose Append calls carry the context to storage, and the records of a sampled request get its
+// traceparent header (package internal/produce); Consume and FetchGroupRecords make a receive
+// span linked to the records' traceparents (internal/api). Metrics: runnel.gateway.* and the
+// consumer-group lag gauge runnel.group.lag (internal/groups, LagInterval, MaxLagSeries).
+//
 // Config defaults (applied by New; DefaultConfig returns them for flags):
 //   - ID "g1"; GRPCAddr 127.0.0.1:9090; HTTPAddr 127.0.0.1:8080; MetadataAddrs [127.0.0.1:8100]
 //   - DeliveryTimeout 30 s: how long a produce may take, retries included, unless the request
@@ -20,4 +27,6 @@
 //   - MaxBatchBytes 1 MiB per partition batch (also capped by the topic's max.message.bytes).
 //   - MaxRequestBytes 64 MiB: the REST body and gRPC message limit (413 / MESSAGE_TOO_LARGE
 //     beyond).
+//   - LagInterval 10 s: the least time between two computations of runnel.group.lag;
+//     MaxLagSeries 5000: its series bound.
 package server

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 
 	runnelv1 "github.com/runnel/runnel/gen/runnel/v1"
@@ -31,6 +32,7 @@ type Server struct {
 	meta     *metacache.Conns
 	pool     *storageconn.Pool
 	producer *produce.Producer
+	lag      *groups.LagGauge
 	ready    chan struct{}
 	once     sync.Once
 }
@@ -46,6 +48,10 @@ func New(cfg Config) (*Server, error) {
 		tel = telemetry.NewNop()
 	}
 	meter := tel.Meter.Meter("runnel/gateway")
+	var tracer trace.Tracer // nil when tracing is off: no spans of our own, no traceparent headers
+	if tel.Tracing() {
+		tracer = tel.Tracer.Tracer("runnel/gateway")
+	}
 	s := &Server{cfg: cfg, tel: tel, cache: metacache.New(), ready: make(chan struct{})}
 
 	var err error
@@ -65,6 +71,7 @@ func New(cfg Config) (*Server, error) {
 		DeliveryTimeout: cfg.DeliveryTimeout,
 		Logger:          tel.Logger,
 		Meter:           meter,
+		Tracer:          tracer,
 	}); err != nil {
 		return fail(err)
 	}
@@ -85,7 +92,10 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return fail(err)
 	}
-	service, err := api.New(topics.New(s.cache, metacache.NewAdmin(s.meta), r), s.producer, reader, groupService, meter)
+	if s.lag, err = groupService.NewLagGauge(meter, cfg.LagInterval, cfg.MaxLagSeries); err != nil {
+		return fail(err)
+	}
+	service, err := api.New(topics.New(s.cache, metacache.NewAdmin(s.meta), r), s.producer, reader, groupService, meter, tracer)
 	if err != nil {
 		return fail(err)
 	}
@@ -128,10 +138,14 @@ func (s *Server) Run(ctx context.Context) error {
 	log := s.tel.Logger
 	wctx, stopWatch := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		metacache.Watch(wctx, s.meta, s.cache, log)
+	}()
+	go func() {
+		defer wg.Done()
+		s.lag.Run(wctx)
 	}()
 	go func() {
 		defer wg.Done()

@@ -119,7 +119,8 @@ func TestReadinessAndMetrics(t *testing.T) {
 		t.Fatalf("/readyz %d, want 200", code)
 	}
 	_, body := get("/metrics")
-	for _, want := range []string{"runnel_metadata_topics 1", "runnel_metadata_live_nodes 1"} {
+	for _, want := range []string{"runnel_metadata_topics 1", "runnel_metadata_live_nodes 1",
+		"runnel_metadata_etcd_has_leader 1", "runnel_metadata_etcd_is_leader 1", "runnel_metadata_etcd_db_size_bytes "} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}

@@ -18,8 +18,14 @@
 //     partitions it leads (package internal/replication);
 //   - checkpoints high watermarks and applies retention in the background.
 //
-// The node is ready (/readyz 200, gRPC health SERVING) once the first metadata snapshot has been
-// applied. When Run's context ends: readiness drops, waiting requests and the Replicate streams
+// The node is ready (/readyz 200, gRPC health SERVING) once its session is registered with the
+// metadata service and the first metadata snapshot has been applied: before, the cluster does not
+// know it (no leadership, no ISR membership) or it does not know its partitions.
+//
+// Telemetry (pkg/telemetry, METRICS.md): with tracing on, an Append whose call is sampled gets the
+// child spans log.append and, for acks=all, isr.wait (package internal/replica), and a follower
+// applying a leader's records whose first record carries a sampled traceparent makes a
+// replicate.apply span in that produce's trace, linked to it (internal/replication). When Run's context ends: readiness drops, waiting requests and the Replicate streams
 // followers opened end, the gRPC server drains (in-flight appends finish), then the metadata
 // session is ended, the watch and the ISR proposer stopped, then the streams to leaders are
 // closed, then every log is closed with its high watermark checkpointed.

@@ -289,3 +289,38 @@ func TestShutdownEndsLongPolls(t *testing.T) {
 	}
 	eventually(t, "session ended", func() bool { _, ok := meta.Node(nodeID); return !ok })
 }
+
+// A node that applied the metadata snapshot but could not register its session is not ready: the
+// cluster does not know it yet (no leadership, no ISR membership).
+func TestReadyOnlyOnceRegisteredAndSynced(t *testing.T) {
+	meta := metatest.Start(t, time.Minute)
+	meta.RefuseSessions(rpcerr.New(rpcerr.BrokerNotAvailable, "not now"))
+	topic(meta, "r", "id1", 1, nodeID, []int32{nodeID}, nil)
+	dir := t.TempDir()
+	srv, err := server.New(server.Config{ID: nodeID, DataDir: dir, GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
+		MetadataAddrs: []string{meta.Addr()}, DrainTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	// The snapshot is applied (the partition dir exists) while the session is refused.
+	eventually(t, "snapshot applied", func() bool { return exists(t, filepath.Join(dir, "r-0")) })
+	if code := statusOf(t, srv.HTTPAddr(), "/readyz"); code != http.StatusServiceUnavailable || srv.Ready() {
+		t.Fatalf("/readyz = %d before the session registered, want 503", code)
+	}
+	meta.RefuseSessions(nil)
+	eventually(t, "ready once registered", func() bool {
+		return srv.Ready() && statusOf(t, srv.HTTPAddr(), "/readyz") == http.StatusOK
+	})
+	if _, ok := meta.Node(nodeID); !ok {
+		t.Fatal("ready but not registered")
+	}
+}

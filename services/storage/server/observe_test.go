@@ -32,6 +32,8 @@ func TestMetrics(t *testing.T) {
 		`runnel_storage_append_bytes_total{topic="m"}`,
 		`runnel_storage_append_latency_milliseconds_bucket{acks="1"`,
 		`runnel_storage_fetch_bytes_total{topic="m"}`,
+		`runnel_storage_fetch_records_total{topic="m"} 4`,
+		`runnel_storage_log_append_latency_milliseconds_count{fsync="never"} 1`,
 		`runnel_storage_partitions{role="leader"} 1`,
 		`runnel_storage_partitions{role="follower"} 1`,
 		`runnel_storage_requests_waiting{kind="fetch"} 0`,

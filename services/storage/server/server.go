@@ -10,27 +10,31 @@ import (
 
 	runnelv1 "github.com/runnel/runnel/gen/runnel/v1"
 	"github.com/runnel/runnel/pkg/svc"
+	"github.com/runnel/runnel/pkg/telemetry"
 	"github.com/runnel/runnel/services/storage/internal/cluster"
 	"github.com/runnel/runnel/services/storage/internal/metaclient"
 	"github.com/runnel/runnel/services/storage/internal/replica"
 	"github.com/runnel/runnel/services/storage/internal/replication"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 )
 
 // Server is a storage node.
 type Server struct {
-	cfg      Config
-	logger   *slog.Logger
-	svc      *svc.Server
-	replicas *replica.Manager
-	meta     *metaclient.Client
-	leader   *replication.Leader
-	fetcher  *replication.Fetcher
-	isr      *replication.ISR
-	synced   atomic.Bool
-	running  atomic.Bool
-	closeMu  sync.Mutex
-	closed   bool
+	cfg        Config
+	logger     *slog.Logger
+	svc        *svc.Server
+	replicas   *replica.Manager
+	meta       *metaclient.Client
+	leader     *replication.Leader
+	fetcher    *replication.Fetcher
+	isr        *replication.ISR
+	synced     atomic.Bool // the first metadata snapshot is applied
+	registered atomic.Bool // the node session was registered once
+	readyOnce  sync.Once
+	running    atomic.Bool
+	closeMu    sync.Mutex
+	closed     bool
 }
 
 // New validates cfg, listens on both ports and takes the data dir. Call Run to serve; a Server
@@ -61,6 +65,7 @@ func New(cfg Config) (*Server, error) {
 		RetentionCheckInterval: cfg.RetentionCheckInterval,
 		CheckpointInterval:     cfg.CheckpointInterval,
 		Meter:                  tel.Meter,
+		Tracer:                 tracer(tel),
 		Logger:                 s.logger,
 	})
 	if err != nil {
@@ -72,11 +77,12 @@ func New(cfg Config) (*Server, error) {
 		advertise = s.svc.GRPCAddr()
 	}
 	s.meta, err = metaclient.New(metaclient.Config{
-		Addrs:       cfg.MetadataAddrs,
-		Node:        &runnelv1.Node{Id: cfg.ID, GrpcAddr: advertise, HttpAddr: s.svc.HTTPAddr()},
-		DialOptions: tel.DialOptions(),
-		OnUpdate:    s.onUpdate,
-		Logger:      s.logger,
+		Addrs:        cfg.MetadataAddrs,
+		Node:         &runnelv1.Node{Id: cfg.ID, GrpcAddr: advertise, HttpAddr: s.svc.HTTPAddr()},
+		DialOptions:  tel.DialOptions(),
+		OnUpdate:     s.onUpdate,
+		OnRegistered: s.onRegistered,
+		Logger:       s.logger,
 	})
 	if err != nil {
 		s.svc.Close()
@@ -112,8 +118,17 @@ func (s *Server) newReplication() error {
 	}
 	s.fetcher, err = replication.NewFetcher(replication.FetcherConfig{
 		NodeID: s.cfg.ID, Replicas: s.replicas, DialOptions: tel.DialOptions(), Logger: s.logger,
+		Tracer: tracer(tel),
 	})
 	return err
+}
+
+// tracer is the storage tracer when tracing is on, else nil (no spans of our own).
+func tracer(tel *telemetry.Telemetry) trace.Tracer {
+	if !tel.Tracing() {
+		return nil
+	}
+	return tel.Tracer.Tracer("runnel/storage")
 }
 
 // GRPCAddr is the bound gRPC address.
@@ -122,20 +137,38 @@ func (s *Server) GRPCAddr() string { return s.svc.GRPCAddr() }
 // HTTPAddr is the bound HTTP address.
 func (s *Server) HTTPAddr() string { return s.svc.HTTPAddr() }
 
-// Ready reports whether the node serves: the first metadata snapshot is applied and Run has not
-// begun to shut down.
+// Ready reports whether the node serves: it registered its session with the metadata service,
+// applied the first metadata snapshot, and Run has not begun to shut down.
 func (s *Server) Ready() bool { return s.svc.Ready() }
 
-// onUpdate applies a metadata view; the first snapshot makes the node ready.
+// onUpdate applies a metadata view; the first snapshot is one condition of readiness.
 func (s *Server) onUpdate(v *cluster.View, reset bool) {
 	s.replicas.Apply(v, reset)
 	s.fetcher.Update(v)
 	s.isr.Poke() // a newly led partition, or a new lag time, sets the next check
 	if reset && !s.synced.Swap(true) {
+		s.maybeReady()
+	}
+}
+
+// onRegistered notes the node session; the first registration is the other condition.
+func (s *Server) onRegistered() {
+	if !s.registered.Swap(true) {
+		s.maybeReady()
+	}
+}
+
+// maybeReady marks the node ready once it is registered and synced: before, it is unknown to
+// the cluster (no leadership, no ISR membership) or does not know its partitions.
+func (s *Server) maybeReady() {
+	if !s.synced.Load() || !s.registered.Load() {
+		return
+	}
+	s.readyOnce.Do(func() {
 		s.svc.SetReady(true)
 		s.logger.Info("storage node ready", "grpc_addr", s.GRPCAddr(), "http_addr", s.HTTPAddr(),
 			"partitions", len(s.replicas.Partitions()))
-	}
+	})
 }
 
 // Run serves until ctx ends, then shuts down in order (see the package doc) and returns. It

@@ -49,6 +49,7 @@ func parseFlags(args []string, out io.Writer) (server.Config, telemetry.Config, 
 	linger := fs.Duration("linger", d.Linger, "how long a partition batch waits for more records (0: send at once)")
 	maxBatchBytes := fs.Int("max-batch-bytes", d.MaxBatchBytes, "largest batch sent to one partition, in bytes")
 	maxRequestBytes := fs.Int64("max-request-bytes", d.MaxRequestBytes, "largest REST body or gRPC message accepted, in bytes")
+	lagInterval := fs.Duration("group-lag-interval", d.LagInterval, "least time between two computations of the consumer-group lag gauge runnel_group_lag")
 	logFormat := fs.String("log-format", "json", "log format: json or text")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := svc.ParseFlags(fs, args); err != nil {
@@ -63,6 +64,7 @@ func parseFlags(args []string, out io.Writer) (server.Config, telemetry.Config, 
 		Linger:          *linger,
 		MaxBatchBytes:   *maxBatchBytes,
 		MaxRequestBytes: *maxRequestBytes,
+		LagInterval:     *lagInterval,
 	}
 	tcfg := telemetry.Config{ServiceName: "runnel-gateway", NodeID: *id, LogFormat: *logFormat, LogLevel: *logLevel}
 	switch {
@@ -72,6 +74,8 @@ func parseFlags(args []string, out io.Writer) (server.Config, telemetry.Config, 
 		return cfg, tcfg, errors.New("--delivery-timeout: must be positive")
 	case cfg.MaxBatchBytes <= 0 || cfg.MaxRequestBytes <= 0:
 		return cfg, tcfg, errors.New("--max-batch-bytes and --max-request-bytes: must be positive")
+	case cfg.LagInterval <= 0:
+		return cfg, tcfg, errors.New("--group-lag-interval: must be positive")
 	}
 	if _, err := telemetry.NewLogger(io.Discard, *logFormat, *logLevel); err != nil {
 		return cfg, tcfg, err

@@ -2,14 +2,16 @@ package api
 
 import (
 	"context"
+	"time"
 
 	runnelv1 "github.com/runnel/runnel/gen/runnel/v1"
 )
 
 // JoinGroup implements GatewayService.
 func (s *Service) JoinGroup(ctx context.Context, req *runnelv1.JoinGroupRequest) (*runnelv1.JoinGroupResponse, error) {
+	start := time.Now()
 	resp, err := s.groups.Join(ctx, req)
-	if err = s.done(ctx, "JoinGroup", err); err != nil {
+	if err = s.done(ctx, "JoinGroup", start, err); err != nil {
 		return nil, err
 	}
 	return resp, nil
@@ -17,8 +19,9 @@ func (s *Service) JoinGroup(ctx context.Context, req *runnelv1.JoinGroupRequest)
 
 // Heartbeat implements GatewayService.
 func (s *Service) Heartbeat(ctx context.Context, req *runnelv1.HeartbeatRequest) (*runnelv1.HeartbeatResponse, error) {
+	start := time.Now()
 	resp, err := s.groups.Heartbeat(ctx, req)
-	if err = s.done(ctx, "Heartbeat", err); err != nil {
+	if err = s.done(ctx, "Heartbeat", start, err); err != nil {
 		return nil, err
 	}
 	return resp, nil
@@ -26,8 +29,9 @@ func (s *Service) Heartbeat(ctx context.Context, req *runnelv1.HeartbeatRequest)
 
 // LeaveGroup implements GatewayService.
 func (s *Service) LeaveGroup(ctx context.Context, req *runnelv1.LeaveGroupRequest) (*runnelv1.LeaveGroupResponse, error) {
+	start := time.Now()
 	err := s.groups.Leave(ctx, req)
-	if err = s.done(ctx, "LeaveGroup", err); err != nil {
+	if err = s.done(ctx, "LeaveGroup", start, err); err != nil {
 		return nil, err
 	}
 	return &runnelv1.LeaveGroupResponse{}, nil
@@ -35,8 +39,11 @@ func (s *Service) LeaveGroup(ctx context.Context, req *runnelv1.LeaveGroupReques
 
 // FetchGroupRecords implements GatewayService.
 func (s *Service) FetchGroupRecords(ctx context.Context, req *runnelv1.FetchGroupRecordsRequest) (*runnelv1.FetchGroupRecordsResponse, error) {
-	resp, err := s.groups.Fetch(ctx, req)
-	if err = s.done(ctx, "FetchGroupRecords", err); err != nil {
+	start := time.Now()
+	rctx, span := s.obs.startReceive(ctx, "", 0, req.GetGroup())
+	resp, err := s.groups.Fetch(rctx, req)
+	endReceive(span, resp.GetRecords(), err)
+	if err = s.done(ctx, "FetchGroupRecords", start, err); err != nil {
 		return nil, err
 	}
 	return resp, nil
@@ -44,8 +51,9 @@ func (s *Service) FetchGroupRecords(ctx context.Context, req *runnelv1.FetchGrou
 
 // CommitOffsets implements GatewayService.
 func (s *Service) CommitOffsets(ctx context.Context, req *runnelv1.CommitOffsetsRequest) (*runnelv1.CommitOffsetsResponse, error) {
+	start := time.Now()
 	err := s.groups.Commit(ctx, req)
-	if err = s.done(ctx, "CommitOffsets", err); err != nil {
+	if err = s.done(ctx, "CommitOffsets", start, err); err != nil {
 		return nil, err
 	}
 	return &runnelv1.CommitOffsetsResponse{}, nil
@@ -53,8 +61,9 @@ func (s *Service) CommitOffsets(ctx context.Context, req *runnelv1.CommitOffsets
 
 // GetGroupOffsets implements GatewayService.
 func (s *Service) GetGroupOffsets(ctx context.Context, req *runnelv1.GetGroupOffsetsRequest) (*runnelv1.GetGroupOffsetsResponse, error) {
+	start := time.Now()
 	offs, err := s.groups.Offsets(ctx, req.GetGroup())
-	if err = s.done(ctx, "GetGroupOffsets", err); err != nil {
+	if err = s.done(ctx, "GetGroupOffsets", start, err); err != nil {
 		return nil, err
 	}
 	return &runnelv1.GetGroupOffsetsResponse{Offsets: offs}, nil
@@ -62,8 +71,9 @@ func (s *Service) GetGroupOffsets(ctx context.Context, req *runnelv1.GetGroupOff
 
 // ListGroups implements GatewayService.
 func (s *Service) ListGroups(ctx context.Context, _ *runnelv1.ListGroupsRequest) (*runnelv1.ListGroupsResponse, error) {
+	start := time.Now()
 	resp, err := s.groups.List(ctx)
-	if err = s.done(ctx, "ListGroups", err); err != nil {
+	if err = s.done(ctx, "ListGroups", start, err); err != nil {
 		return nil, err
 	}
 	return resp, nil
@@ -71,8 +81,9 @@ func (s *Service) ListGroups(ctx context.Context, _ *runnelv1.ListGroupsRequest)
 
 // DescribeGroup implements GatewayService.
 func (s *Service) DescribeGroup(ctx context.Context, req *runnelv1.DescribeGroupRequest) (*runnelv1.DescribeGroupResponse, error) {
+	start := time.Now()
 	resp, err := s.groups.Describe(ctx, req.GetGroup())
-	if err = s.done(ctx, "DescribeGroup", err); err != nil {
+	if err = s.done(ctx, "DescribeGroup", start, err); err != nil {
 		return nil, err
 	}
 	return resp, nil
@@ -80,8 +91,9 @@ func (s *Service) DescribeGroup(ctx context.Context, req *runnelv1.DescribeGroup
 
 // ResetGroupOffsets implements GatewayService.
 func (s *Service) ResetGroupOffsets(ctx context.Context, req *runnelv1.ResetGroupOffsetsRequest) (*runnelv1.ResetGroupOffsetsResponse, error) {
+	start := time.Now()
 	offs, err := s.groups.Reset(ctx, req)
-	if err = s.done(ctx, "ResetGroupOffsets", err); err != nil {
+	if err = s.done(ctx, "ResetGroupOffsets", start, err); err != nil {
 		return nil, err
 	}
 	return &runnelv1.ResetGroupOffsetsResponse{Offsets: offs}, nil
@@ -89,8 +101,9 @@ func (s *Service) ResetGroupOffsets(ctx context.Context, req *runnelv1.ResetGrou
 
 // DeleteGroup implements GatewayService.
 func (s *Service) DeleteGroup(ctx context.Context, req *runnelv1.DeleteGroupRequest) (*runnelv1.DeleteGroupResponse, error) {
+	start := time.Now()
 	err := s.groups.Delete(ctx, req.GetGroup())
-	if err = s.done(ctx, "DeleteGroup", err); err != nil {
+	if err = s.done(ctx, "DeleteGroup", start, err); err != nil {
 		return nil, err
 	}
 	return &runnelv1.DeleteGroupResponse{}, nil

@@ -35,6 +35,7 @@ type Reader struct {
 	router  *router.Router
 	timeout time.Duration
 	records metric.Int64Counter
+	bytes   metric.Int64Counter
 }
 
 // New returns a Reader; timeout bounds the retries of one read beside its max_wait_ms
@@ -47,11 +48,16 @@ func New(r *router.Router, timeout time.Duration, meter metric.Meter) (*Reader, 
 		meter = noop.NewMeterProvider().Meter("")
 	}
 	c, err := meter.Int64Counter("runnel.gateway.consume.records",
-		metric.WithDescription("Records read through the gateway."), metric.WithUnit("{record}"))
+		metric.WithDescription("Records read through the gateway (Consume and FetchGroupRecords)."), metric.WithUnit("{record}"))
 	if err != nil {
 		return nil, err
 	}
-	return &Reader{router: r, timeout: timeout, records: c}, nil
+	b, err := meter.Int64Counter("runnel.gateway.consume.bytes",
+		metric.WithDescription("Record batch bytes the gateway fetched from storage to answer reads."), metric.WithUnit("By"))
+	if err != nil {
+		return nil, err
+	}
+	return &Reader{router: r, timeout: timeout, records: c, bytes: b}, nil
 }
 
 // Retriable reports whether a failed Fetch or ListPartitionOffsets may be sent again.
@@ -117,7 +123,9 @@ func (r *Reader) Consume(ctx context.Context, req *runnelv1.ConsumeRequest) (*ru
 	out.Records, err = decode(resp.GetRecords(), topic, partition, offset, resp.GetHighWatermark(), maxRecords)
 	if n := len(out.Records); n > 0 {
 		out.NextOffset = out.Records[n-1].GetOffset() + 1
-		r.records.Add(ctx, int64(n), metric.WithAttributes(attribute.String("topic", topic)))
+		attrs := metric.WithAttributes(attribute.String("topic", topic))
+		r.records.Add(ctx, int64(n), attrs)
+		r.bytes.Add(ctx, int64(len(resp.GetRecords())), attrs)
 	} else if err != nil {
 		return nil, err
 	}

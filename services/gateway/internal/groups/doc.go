@@ -47,4 +47,7 @@
 //     DefaultMaxMembers are kept (the least recently seen goes first), and LeaveGroup,
 //     DeleteGroup and UNKNOWN_MEMBER_ID / FENCED_INSTANCE_ID answers drop them at once. Calls of
 //     one member are serialised.
+//   - Lag gauge (LagGauge): runnel.group.lag {group, topic, partition} as GetGroupOffsets computes
+//     it, recomputed on a scrape that finds it older than its interval (10 s), in the background,
+//     with one offsets lookup for all groups; at most DefaultMaxLagSeries series.
 package groups

@@ -169,7 +169,7 @@ func (s *Service) place(ctx context.Context, m *member, group string, assigned [
 			return nil, err
 		}
 		if has {
-			s.log.Info("committed offset out of range; resetting", "group", group, "topic", p.Topic,
+			s.log.InfoContext(ctx, "committed offset out of range; resetting", "group", group, "topic", p.Topic,
 				"partition", p.Partition, "offset", c, "reset", asg.GetAutoOffsetReset(), "to", off)
 		}
 		m.pos[p] = off

@@ -51,6 +51,14 @@ func (s *Service) Describe(ctx context.Context, group string) (*runnelv1.Describ
 // be asked in time, or of a topic this gateway does not know, shows -1 high watermark, log start
 // and lag.
 func (s *Service) withLag(ctx context.Context, d *runnelv1.GroupCoordinatorServiceDescribeGroupResponse, timeout time.Duration, waitLeaders bool) []*runnelv1.GroupOffset {
+	entries, known := s.groupEntries(d)
+	got, _ := logoffsets.List(ctx, s.router, known, logoffsets.Options{Timeout: timeout, WaitLeaders: waitLeaders})
+	return fillLag(entries, got)
+}
+
+// groupEntries returns the group's partitions (offset -1 where nothing was committed) and those of
+// them whose topic this gateway knows.
+func (s *Service) groupEntries(d *runnelv1.GroupCoordinatorServiceDescribeGroupResponse) (map[logoffsets.Partition]*runnelv1.GroupOffset, []logoffsets.Partition) {
 	entries := map[logoffsets.Partition]*runnelv1.GroupOffset{}
 	topics := map[string]bool{}
 	for _, o := range d.GetGroup().GetOffsets() {
@@ -74,7 +82,12 @@ func (s *Service) withLag(ctx context.Context, d *runnelv1.GroupCoordinatorServi
 			}
 		}
 	}
-	got, _ := logoffsets.List(ctx, s.router, known, logoffsets.Options{Timeout: timeout, WaitLeaders: waitLeaders})
+	return entries, known
+}
+
+// fillLag sets the offsets and lag of the entries from the leaders' answers and sorts them by
+// topic and partition.
+func fillLag(entries map[logoffsets.Partition]*runnelv1.GroupOffset, got map[logoffsets.Partition]*runnelv1.PartitionOffsets) []*runnelv1.GroupOffset {
 	out := make([]*runnelv1.GroupOffset, 0, len(entries))
 	for k, e := range entries {
 		e.HighWatermark, e.LogStartOffset, e.Lag = -1, -1, -1

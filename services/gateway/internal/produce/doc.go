@@ -35,4 +35,13 @@
 //     partition only, and the outcome of the send is only logged.
 //   - Response: one result per record in request order, with an offset or an error (catalogue name
 //     and message). When every record failed with the same error, the call fails with that error.
+//   - Tracing (Config.Tracer; nil when tracing is off, then none of this happens): when the
+//     request's span is recorded (sampled), every record without a "traceparent" header gets the
+//     request span's traceparent (added before validation, so it counts in the size checks).
+//     Each batch sent makes a produce.send span, a child of the first sampled request with records
+//     in it (of the first request when none is sampled, so an unsampled trace stays unsampled at
+//     the storage nodes) with span links to the other sampled requests (each once, at most
+//     telemetry.MaxLinks, the rest counted in runnel.links.dropped). Batches are shared by
+//     requests, so one parent and links is the honest shape: the first request's trace shows the
+//     whole send, the others point to it.
 package produce

@@ -29,7 +29,7 @@ func FuzzValidateRequest(f *testing.F) {
 			return
 		}
 		_, _ = ParseAcks(req.GetAcks())
-		items, err := prepare(&req, topic, time.UnixMilli(1))
+		items, err := prepare(&req, topic, time.UnixMilli(1), "")
 		if err != nil {
 			return
 		}

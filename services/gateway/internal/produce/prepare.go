@@ -9,6 +9,7 @@ import (
 	"github.com/runnel/runnel/pkg/partitioner"
 	"github.com/runnel/runnel/pkg/record"
 	"github.com/runnel/runnel/pkg/rpcerr"
+	"github.com/runnel/runnel/pkg/telemetry"
 )
 
 // item is one validated record of a request.
@@ -21,13 +22,19 @@ type item struct {
 
 // prepare validates every record of a request against topic t and converts it. It assigns no
 // partition to records without an explicit one. now is the timestamp of records without one.
-func prepare(req *runnelv1.ProduceRequest, t *runnelv1.Topic, now time.Time) ([]item, error) {
+// A non-empty traceparent is added as the header "traceparent" of every record that has none.
+func prepare(req *runnelv1.ProduceRequest, t *runnelv1.Topic, now time.Time, traceparent string) ([]item, error) {
 	recs := req.GetRecords()
 	if len(recs) == 0 {
 		return nil, rpcerr.New(rpcerr.InvalidRequest, "the request has no records; send at least one")
 	}
 	limit := maxMessageBytes(t)
 	items := make([]item, len(recs))
+	var tp traceHeader
+	if traceparent != "" {
+		tp.value = []byte(traceparent)
+		tp.alone = []record.Header{{Key: telemetry.TraceparentHeader, Value: tp.value}}
+	}
 	for i, pr := range recs {
 		it := &items[i]
 		if pr.Key != nil && pr.KeyBase64 != nil {
@@ -55,7 +62,7 @@ func prepare(req *runnelv1.ProduceRequest, t *runnelv1.Topic, now time.Time) ([]
 			}
 			ts = pr.GetTimestampMs()
 		}
-		it.rec = record.Record{Timestamp: ts, Key: keyOf(pr), Value: valueOf(pr), Headers: headersOf(pr.GetHeaders())}
+		it.rec = record.Record{Timestamp: ts, Key: keyOf(pr), Value: valueOf(pr), Headers: headersOf(pr.GetHeaders(), &tp)}
 		if n := singleBatchSize(&it.rec); n > limit {
 			return nil, rpcerr.New(rpcerr.MessageTooLarge,
 				"record %d needs a %d-byte batch but topic %q takes at most %d (max.message.bytes); send smaller records or raise max.message.bytes",
@@ -86,19 +93,39 @@ func valueOf(pr *runnelv1.ProduceRecord) []byte {
 	return nil
 }
 
-// headersOf converts a header map, sorted by key so equal requests encode equal batches.
-func headersOf(m map[string]string) []record.Header {
-	if len(m) == 0 {
+// traceHeader is a request's traceparent header, built once: its value, and the header list of a
+// record with no other header. Records share them (nothing writes to a record's headers).
+type traceHeader struct {
+	value []byte
+	alone []record.Header
+}
+
+// headersOf converts a header map, sorted by key so equal requests encode equal batches, plus
+// the header traceparent when tp has one and the map has none.
+func headersOf(m map[string]string, tp *traceHeader) []record.Header {
+	_, has := m[telemetry.TraceparentHeader]
+	addTrace := tp.value != nil && !has
+	switch {
+	case len(m) == 0 && !addTrace:
 		return nil
+	case len(m) == 0:
+		return tp.alone
 	}
-	keys := make([]string, 0, len(m))
+	keys := make([]string, 0, len(m)+1)
 	for k := range m {
 		keys = append(keys, k)
+	}
+	if addTrace {
+		keys = append(keys, telemetry.TraceparentHeader)
 	}
 	slices.Sort(keys)
 	hs := make([]record.Header, len(keys))
 	for i, k := range keys {
-		hs[i] = record.Header{Key: k, Value: append([]byte{}, m[k]...)}
+		if v, ok := m[k]; ok {
+			hs[i] = record.Header{Key: k, Value: []byte(v)}
+		} else {
+			hs[i] = record.Header{Key: k, Value: tp.value}
+		}
 	}
 	return hs
 }

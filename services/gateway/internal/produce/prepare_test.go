@@ -32,7 +32,7 @@ func TestPartitionChoice(t *testing.T) {
 		&runnelv1.ProduceRecord{Value: str("rr")},
 		&runnelv1.ProduceRecord{Value: str("rr")},
 	)
-	items, err := prepare(&runnelv1.ProduceRequest{Records: recs}, topic, time.Now())
+	items, err := prepare(&runnelv1.ProduceRequest{Records: recs}, topic, time.Now(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestPartitionChoice(t *testing.T) {
 		t.Errorf("5 unkeyed records covered partitions %v, want all 5 (round-robin)", seen)
 	}
 	// The round-robin continues across requests of the same topic.
-	more, _ := prepare(&runnelv1.ProduceRequest{Records: []*runnelv1.ProduceRecord{{Value: str("x")}}}, topic, time.Now())
+	more, _ := prepare(&runnelv1.ProduceRequest{Records: []*runnelv1.ProduceRecord{{Value: str("x")}}}, topic, time.Now(), "")
 	c.assign("t", 5, more)
 	if last := items[len(items)-1].partition; more[0].partition != (last+1)%5 {
 		t.Errorf("next request's unkeyed record went to %d after %d", more[0].partition, last)
@@ -72,7 +72,7 @@ func TestPrepareConvertsRecords(t *testing.T) {
 		{Key: str(""), Value: str("text"), Headers: map[string]string{"b": "2", "a": ""}},
 		{KeyBase64: []byte{}, ValueBase64: []byte{1, 2}, TimestampMs: i64(42)},
 		{},
-	}}, topic, now)
+	}}, topic, now, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestPrepareRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := prepare(&runnelv1.ProduceRequest{Records: tt.recs}, topic, time.Now())
+			_, err := prepare(&runnelv1.ProduceRequest{Records: tt.recs}, topic, time.Now(), "")
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %s", err, tt.want.Name)
 			}
@@ -191,6 +191,49 @@ func TestCommonError(t *testing.T) {
 			}
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %s", err, tt.want.Name)
+			}
+		})
+	}
+}
+
+// The request's traceparent goes on every record without one, in key order with the others, and
+// counts in the record's size.
+func TestPrepareAddsTraceparent(t *testing.T) {
+	const tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	const own = "00-11111111111111111111111111111111-2222222222222222-01"
+	topic := &runnelv1.Topic{Name: "t", Partitions: 1}
+	tests := []struct {
+		name        string
+		traceparent string
+		headers     map[string]string
+		want        []record.Header
+	}{
+		{"no headers", tp, nil, []record.Header{{Key: "traceparent", Value: []byte(tp)}}},
+		{"sorted among others", tp, map[string]string{"a": "1", "z": "2"},
+			[]record.Header{{Key: "a", Value: []byte("1")}, {Key: "traceparent", Value: []byte(tp)}, {Key: "z", Value: []byte("2")}}},
+		{"the record's own wins", tp, map[string]string{"traceparent": own}, []record.Header{{Key: "traceparent", Value: []byte(own)}}},
+		{"tracing off", "", map[string]string{"a": "1"}, []record.Header{{Key: "a", Value: []byte("1")}}},
+		{"tracing off, no headers", "", nil, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req := &runnelv1.ProduceRequest{Records: []*runnelv1.ProduceRecord{{Value: str("v"), Headers: tc.headers}}}
+			items, err := prepare(req, topic, time.Now(), tc.traceparent)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := items[0].rec.Headers
+			if len(got) != len(tc.want) {
+				t.Fatalf("headers %v, want %v", got, tc.want)
+			}
+			for i := range got {
+				if got[i].Key != tc.want[i].Key || string(got[i].Value) != string(tc.want[i].Value) {
+					t.Fatalf("headers %v, want %v", got, tc.want)
+				}
+			}
+			plain, _ := prepare(req, topic, time.Now(), "")
+			if tc.traceparent != "" && tc.headers["traceparent"] == "" && items[0].share <= plain[0].share {
+				t.Errorf("share %d does not count the header (%d without)", items[0].share, plain[0].share)
 			}
 		})
 	}

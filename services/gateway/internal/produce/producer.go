@@ -10,9 +10,11 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/trace"
 
 	runnelv1 "github.com/runnel/runnel/gen/runnel/v1"
 	"github.com/runnel/runnel/pkg/rpcerr"
+	"github.com/runnel/runnel/pkg/telemetry"
 	"github.com/runnel/runnel/services/gateway/internal/router"
 )
 
@@ -37,6 +39,9 @@ type Config struct {
 	DeliveryTimeout time.Duration
 	Logger          *slog.Logger
 	Meter           metric.Meter
+	// Tracer makes the produce.send spans; nil turns tracing off here (no spans, no traceparent
+	// record headers).
+	Tracer trace.Tracer
 }
 
 // ErrClosed is returned by Produce after Close.
@@ -118,7 +123,8 @@ func (p *Producer) Produce(ctx context.Context, req *runnelv1.ProduceRequest) (*
 	case ms > 0:
 		timeout = time.Duration(ms) * time.Millisecond
 	}
-	items, err := prepare(req, t, start)
+	sc, traceparent := p.traceOf(ctx)
+	items, err := prepare(req, t, start, traceparent)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +135,7 @@ func (p *Producer) Produce(ctx context.Context, req *runnelv1.ProduceRequest) (*
 	if acks != runnelv1.Acks_ACKS_NONE {
 		c = newCall(len(items))
 	}
-	if err := p.enqueue(t, acks, items, c, deadline); err != nil {
+	if err := p.enqueue(t, acks, items, c, deadline, sc); err != nil {
 		return nil, err
 	}
 	if c == nil {
@@ -162,8 +168,23 @@ func (p *Producer) Produce(ctx context.Context, req *runnelv1.ProduceRequest) (*
 	return &runnelv1.ProduceResponse{Results: results}, nil
 }
 
-// enqueue hands the items, grouped by partition in order, to their queues.
-func (p *Producer) enqueue(t *runnelv1.Topic, acks runnelv1.Acks, items []item, c *call, deadline time.Time) error {
+// traceOf returns the span context of the request (invalid when tracing is off) and, when the
+// request's span is recorded (sampled), its traceparent value for the records' headers.
+func (p *Producer) traceOf(ctx context.Context) (trace.SpanContext, string) {
+	if p.cfg.Tracer == nil {
+		return trace.SpanContext{}, ""
+	}
+	span := trace.SpanFromContext(ctx)
+	sc := span.SpanContext()
+	if !span.IsRecording() || !sc.IsSampled() {
+		return sc, ""
+	}
+	return sc, telemetry.Traceparent(sc)
+}
+
+// enqueue hands the items, grouped by partition in order, to their queues; sc is the request's
+// span context (see batch.trace).
+func (p *Producer) enqueue(t *runnelv1.Topic, acks runnelv1.Acks, items []item, c *call, deadline time.Time, sc trace.SpanContext) error {
 	byPartition := map[int32][]int32{}
 	var order []int32
 	for i := range items {
@@ -191,7 +212,7 @@ func (p *Producer) enqueue(t *runnelv1.Topic, acks runnelv1.Acks, items []item, 
 		for j, k := range idx {
 			its[j] = &items[k]
 		}
-		queues[i].add(its, c, idx, deadline, limit)
+		queues[i].add(its, c, idx, deadline, limit, sc)
 	}
 	return nil
 }

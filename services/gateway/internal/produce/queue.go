@@ -4,8 +4,11 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	runnelv1 "github.com/runnel/runnel/gen/runnel/v1"
 	"github.com/runnel/runnel/pkg/record"
+	"github.com/runnel/runnel/pkg/telemetry"
 )
 
 // queueKey is the batching key: records share a batch only with records of the same partition
@@ -30,13 +33,22 @@ type batch struct {
 	bytes    int // upper bound of the encoded size
 	maxBytes int
 	deadline time.Time
+
+	// Tracing (see trace): the span context the send span is a child of, links to the other
+	// sampled requests with records in the batch (at most telemetry.MaxLinks; the rest counted
+	// in droppedLinks), and the span id last seen (a request adds its records one by one).
+	parent       trace.SpanContext
+	links        []trace.Link
+	droppedLinks int
+	lastSpan     trace.SpanID
 }
 
 func newBatch(maxBytes int) *batch {
 	return &batch{bytes: record.HeaderSize, maxBytes: maxBytes}
 }
 
-func (b *batch) add(it *item, c *call, idx int32, deadline time.Time) {
+func (b *batch) add(it *item, c *call, idx int32, deadline time.Time, sc trace.SpanContext) {
+	b.trace(sc)
 	b.recs = append(b.recs, it.rec)
 	b.bytes += it.share
 	switch n := len(b.parts); {
@@ -49,6 +61,42 @@ func (b *batch) add(it *item, c *call, idx int32, deadline time.Time) {
 	if b.deadline.IsZero() || deadline.Before(b.deadline) {
 		b.deadline = deadline // the earliest: no record is written after its request was answered
 	}
+}
+
+// trace notes the span context of a request with records in the batch. The batch's send span is
+// a child of the first sampled request (of the first request when none is sampled, so an
+// unsampled trace stays unsampled downstream) and links to every other sampled request.
+func (b *batch) trace(sc trace.SpanContext) {
+	if !sc.IsValid() || sc.SpanID() == b.lastSpan {
+		return
+	}
+	b.lastSpan = sc.SpanID()
+	switch {
+	case !b.parent.IsValid():
+		b.parent = sc
+	case !b.parent.IsSampled() && sc.IsSampled():
+		b.parent = sc // an unsampled parent needs no link
+	case sc.IsSampled() && sc.SpanID() != b.parent.SpanID() && !b.linked(sc.SpanID()):
+		b.link(sc)
+	}
+}
+
+// linked reports whether the batch links to span id already.
+func (b *batch) linked(id trace.SpanID) bool {
+	for _, l := range b.links {
+		if l.SpanContext.SpanID() == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *batch) link(sc trace.SpanContext) {
+	if len(b.links) >= telemetry.MaxLinks {
+		b.droppedLinks++
+		return
+	}
+	b.links = append(b.links, trace.Link{SpanContext: sc})
 }
 
 // fits reports whether o can be appended to b.
@@ -65,6 +113,17 @@ func (b *batch) merge(o *batch) {
 	if o.deadline.Before(b.deadline) {
 		b.deadline = o.deadline
 	}
+	if o.parent.IsValid() {
+		b.lastSpan = trace.SpanID{}
+		b.trace(o.parent)
+	}
+	for _, l := range o.links {
+		if l.SpanContext.SpanID() != b.parent.SpanID() && !b.linked(l.SpanContext.SpanID()) {
+			b.link(l.SpanContext)
+		}
+	}
+	b.droppedLinks += o.droppedLinks
+	b.lastSpan = o.lastSpan
 }
 
 // queue accumulates the records of one key and sends its batches one at a time, in order.
@@ -81,7 +140,7 @@ type queue struct {
 
 // add queues the items (all of this queue's partition) of call c; idx[i] is the result index of
 // items[i].
-func (q *queue) add(items []*item, c *call, idx []int32, deadline time.Time, maxBytes int) {
+func (q *queue) add(items []*item, c *call, idx []int32, deadline time.Time, maxBytes int, sc trace.SpanContext) {
 	linger := q.p.cfg.Linger
 	q.mu.Lock()
 	for i, it := range items {
@@ -94,7 +153,7 @@ func (q *queue) add(items []*item, c *call, idx []int32, deadline time.Time, max
 				q.startTimerLocked(q.open, linger)
 			}
 		}
-		q.open.add(it, c, idx[i], deadline)
+		q.open.add(it, c, idx[i], deadline, sc)
 	}
 	if linger <= 0 {
 		q.closeOpenLocked()

@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	runnelv1 "github.com/runnel/runnel/gen/runnel/v1"
 	"github.com/runnel/runnel/pkg/record"
@@ -34,10 +36,45 @@ func Retriable(err error) bool {
 // send encodes b once, appends it to the partition leader with retries and reports the outcome
 // to every call with records in it.
 func (p *Producer) send(k queueKey, b *batch) {
+	ctx, span := p.startSend(k, b)
+	err := p.deliver(ctx, k, b)
+	if span != nil {
+		if err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, rpcerr.CodeOf(err).Name)
+		}
+		span.End()
+	}
+}
+
+// startSend starts the batch's produce.send span: a child of the request the batch traces to
+// (batch.trace) with links to the other sampled requests in it. No span (nil) when tracing is
+// off or no request carried a span context.
+func (p *Producer) startSend(k queueKey, b *batch) (context.Context, trace.Span) {
+	if p.cfg.Tracer == nil || !b.parent.IsValid() {
+		return p.ctx, nil
+	}
+	attrs := []attribute.KeyValue{
+		attribute.String("runnel.topic", k.topic),
+		attribute.Int("runnel.partition", int(k.partition)),
+		attribute.String("runnel.acks", AcksName(k.acks)),
+		attribute.Int("runnel.records", len(b.recs)),
+		attribute.Int("runnel.requests", 1+len(b.links)+b.droppedLinks),
+	}
+	if b.droppedLinks > 0 {
+		attrs = append(attrs, attribute.Int("runnel.links.dropped", b.droppedLinks))
+	}
+	return p.cfg.Tracer.Start(trace.ContextWithSpanContext(p.ctx, b.parent), "produce.send",
+		trace.WithSpanKind(trace.SpanKindInternal), trace.WithLinks(b.links...), trace.WithAttributes(attrs...))
+}
+
+// deliver does send's work and returns its outcome.
+func (p *Producer) deliver(ctx context.Context, k queueKey, b *batch) error {
 	if time.Now().After(b.deadline) {
-		p.finish(k, b, 0, rpcerr.New(rpcerr.RequestTimedOut,
-			"the records waited in the gateway past their delivery timeout and were not sent; retry, or raise timeout_ms"))
-		return
+		err := rpcerr.New(rpcerr.RequestTimedOut,
+			"the records waited in the gateway past their delivery timeout and were not sent; retry, or raise timeout_ms")
+		p.finish(k, b, 0, err)
+		return err
 	}
 	bp := bufPool.Get().(*[]byte)
 	defer func() {
@@ -48,10 +85,11 @@ func (p *Producer) send(k queueKey, b *batch) {
 	enc, err := record.Encode((*bp)[:0], b.recs, record.EncodeOptions{})
 	*bp = enc
 	if err != nil {
-		p.finish(k, b, 0, rpcerr.Wrap(rpcerr.MessageTooLarge, err, "the batch could not be encoded: %v; send smaller records", err))
-		return
+		err = rpcerr.Wrap(rpcerr.MessageTooLarge, err, "the batch could not be encoded: %v; send smaller records", err)
+		p.finish(k, b, 0, err)
+		return err
 	}
-	ctx, cancel := context.WithDeadline(p.ctx, b.deadline)
+	ctx, cancel := context.WithDeadline(ctx, b.deadline)
 	defer cancel()
 	var resp *runnelv1.AppendResponse
 	err = p.router.Do(ctx, k.topic, k.partition, Retriable, func(ctx context.Context, l router.Leader) error {
@@ -68,18 +106,19 @@ func (p *Producer) send(k queueKey, b *batch) {
 	})
 	if err == nil {
 		if n := resp.GetLastOffset() - resp.GetBaseOffset() + 1; n != int64(len(b.recs)) {
-			p.cfg.Logger.Warn("append answered an offset range that does not match the batch",
+			p.cfg.Logger.WarnContext(ctx, "append answered an offset range that does not match the batch",
 				"topic", k.topic, "partition", k.partition, "offset", resp.GetBaseOffset(),
 				"records", len(b.recs), "range", n)
 		}
 		attrs := metric.WithAttributes(attribute.String("topic", k.topic))
-		p.records.Add(p.ctx, int64(len(b.recs)), attrs)
-		p.bytes.Add(p.ctx, int64(len(enc)), attrs)
+		p.records.Add(ctx, int64(len(b.recs)), attrs)
+		p.bytes.Add(ctx, int64(len(enc)), attrs)
 	} else if k.acks == runnelv1.Acks_ACKS_NONE {
-		p.cfg.Logger.Warn("acks=0 batch was not written", "topic", k.topic, "partition", k.partition,
+		p.cfg.Logger.WarnContext(ctx, "acks=0 batch was not written", "topic", k.topic, "partition", k.partition,
 			"records", len(b.recs), "err", err)
 	}
 	p.finish(k, b, resp.GetBaseOffset(), err)
+	return err
 }
 
 // finish reports a batch's outcome to its calls: record i of the batch got offset base+i.

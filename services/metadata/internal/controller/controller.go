@@ -156,6 +156,7 @@ func (c *Controller) campaign(ctx context.Context) error {
 		return fmt.Errorf("campaign: %w", err)
 	}
 	c.m.active.Store(1)
+	c.m.terms.Add(ctx, 1)
 	guard := cand.guard()
 	c.roles.set(&Role{Guard: guard, ctx: lctx, cancel: stop})
 	defer func() {

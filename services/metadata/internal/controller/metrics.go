@@ -14,6 +14,7 @@ import (
 type metrics struct {
 	changes   metric.Int64Counter
 	elections metric.Int64Counter
+	terms     metric.Int64Counter // times this node became the controller
 
 	active          atomic.Int64 // 1 while this node is the controller
 	offline         atomic.Int64
@@ -30,6 +31,10 @@ func newMetrics(m metric.Meter) (*metrics, error) {
 	if mt.elections, err = m.Int64Counter("runnel.controller.leader_elections",
 		metric.WithDescription("partition leader changes made by the controller, by reason")); err != nil {
 		return nil, fmt.Errorf("metric runnel.controller.leader_elections: %w", err)
+	}
+	if mt.terms, err = m.Int64Counter("runnel.metadata.controller.elections",
+		metric.WithDescription("times this metadata node became the controller (summed over nodes: controller changes)")); err != nil {
+		return nil, fmt.Errorf("metric runnel.metadata.controller.elections: %w", err)
 	}
 	_, err = m.Int64ObservableGauge("runnel.metadata.controller",
 		metric.WithDescription("1 on the metadata node that is the controller, 0 elsewhere"),

@@ -150,6 +150,20 @@ func (e *Etcd) WaitReady(ctx context.Context) error {
 // Err is closed or receives an error when the member fails while running.
 func (e *Etcd) Err() <-chan error { return e.e.Err() }
 
+// Health is the member's view of its cluster: whether it knows a raft leader, whether it is the
+// leader, and the size of its backend database in bytes.
+type Health struct {
+	HasLeader, IsLeader bool
+	DBBytes             int64
+}
+
+// Health reports the member's health; cheap (no request to other members).
+func (e *Etcd) Health() Health {
+	srv := e.e.Server
+	lead := srv.Leader()
+	return Health{HasLeader: lead != 0, IsLeader: lead != 0 && lead == srv.MemberID(), DBBytes: srv.Backend().Size()}
+}
+
 // Stopped is closed when the member's server has stopped.
 func (e *Etcd) Stopped() <-chan struct{} { return e.e.Server.StopNotify() }
 

@@ -32,10 +32,13 @@ type Config struct {
 	DialOptions []grpc.DialOption
 	// OnUpdate is called by the watch loop after every message, with the view (owned by the
 	// loop: read it during the call only) and whether the message was a snapshot.
-	OnUpdate   func(v *cluster.View, reset bool)
-	Logger     *slog.Logger
-	MinBackoff time.Duration
-	MaxBackoff time.Duration
+	OnUpdate func(v *cluster.View, reset bool)
+	// OnRegistered is called by the session loop each time the node session is registered (or
+	// resumed) on a metadata node.
+	OnRegistered func()
+	Logger       *slog.Logger
+	MinBackoff   time.Duration
+	MaxBackoff   time.Duration
 }
 
 // Client keeps the node session and the watch stream.
@@ -60,6 +63,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.OnUpdate == nil {
 		cfg.OnUpdate = func(*cluster.View, bool) {}
+	}
+	if cfg.OnRegistered == nil {
+		cfg.OnRegistered = func() {}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

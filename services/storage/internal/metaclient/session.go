@@ -72,6 +72,7 @@ func (c *Client) runStream(ctx context.Context, mc runnelv1.MetadataServiceClien
 	b.Reset()
 	c.logger.Info("node registered", "node", c.cfg.Node.GetId(), "session", resp.GetSessionId(),
 		"session_timeout", timeout)
+	c.cfg.OnRegistered()
 
 	recvErr := make(chan error, 1)
 	go func() { recvErr <- c.readSession(stream) }()

@@ -35,6 +35,7 @@ type Server struct {
 	nextID     int64
 	alters     []*runnelv1.AlterPartitionRequest // every AlterPartition received, in order
 	alterHook  func(*runnelv1.AlterPartitionRequest) error
+	refuse     error // NodeSession fails with it while set
 	stopOnce   sync.Once
 }
 
@@ -198,6 +199,12 @@ func (s *Server) NodeSession(stream grpc.BidiStreamingServer[runnelv1.NodeSessio
 	if node.GetId() <= 0 {
 		return rpcerr.New(rpcerr.InvalidRequest, "the first message must carry the node")
 	}
+	s.mu.Lock()
+	refuse := s.refuse
+	s.mu.Unlock()
+	if refuse != nil {
+		return refuse
+	}
 	end := make(chan error, 1)
 	s.mu.Lock()
 	s.nextID++
@@ -253,6 +260,13 @@ func (s *Server) EndSessions(err error) {
 		default:
 		}
 	}
+}
+
+// RefuseSessions makes NodeSession fail with err before registering anything (nil: accept again).
+func (s *Server) RefuseSessions(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuse = err
 }
 
 // Node returns the registered node with id, if its session is live.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+
 	"github.com/runnel/runnel/pkg/rpcerr"
 )
 
@@ -58,10 +60,20 @@ func (p *Partition) append(ctx context.Context, req AppendRequest) (AppendResult
 	}
 	// The log validates the batch (record.Validate: framing, CRC, dense count) before writing.
 	epoch := p.leaderEpoch
+	span := p.metrics.startSpan(ctx, "log.append", attribute.String("runnel.fsync", p.metrics.fsyncMode),
+		attribute.Int("runnel.batch.bytes", len(req.Batch)))
+	start := time.Now()
 	ar, err := p.log.Append(req.Batch, epoch)
+	p.metrics.logLatency.Record(ctx, float64(time.Since(start).Microseconds())/1000, p.metrics.fsync)
 	if err != nil {
+		err = p.logError(err, "append to")
+		endSpan(span, err)
 		p.mu.RUnlock()
-		return AppendResult{}, p.logError(err, "append to")
+		return AppendResult{}, err
+	}
+	if span != nil {
+		span.SetAttributes(attribute.Int64("runnel.offset", ar.BaseOffset), attribute.Int64("runnel.last_offset", ar.LastOffset))
+		endSpan(span, nil)
 	}
 	p.hwMu.Lock()
 	p.localLEO = max(p.localLEO, ar.LastOffset+1)
@@ -77,7 +89,10 @@ func (p *Partition) append(ctx context.Context, req AppendRequest) (AppendResult
 		if timeout <= 0 {
 			timeout = DefaultAppendTimeout
 		}
-		if err := p.awaitReplicated(ctx, epoch, ar.BaseOffset, ar.LastOffset, timeout); err != nil {
+		span := p.metrics.startSpan(ctx, "isr.wait", attribute.Int64("runnel.last_offset", ar.LastOffset))
+		err := p.awaitReplicated(ctx, epoch, ar.BaseOffset, ar.LastOffset, timeout)
+		endSpan(span, err)
+		if err != nil {
 			return AppendResult{}, err
 		}
 	}

@@ -75,4 +75,14 @@
 // min(leader's, log end)), TruncateDiverged (truncationPoint) and ResetToLeaderStart. Each
 // checks, under the lock, that the node still follows that leader in that epoch
 // (ErrNotFollower otherwise), so an answer to an older role is never written.
+//
+// # Telemetry
+//
+// Metrics (instruments built once per Manager): runnel.storage.append.records/bytes {topic},
+// runnel.storage.append.latency {acks}, runnel.storage.log.append.latency {fsync} (the log write;
+// under fsync=always the wait for the fsync covering the batch), runnel.storage.fetch.records/bytes
+// {topic}, and the gauges runnel.storage.partitions {role} and runnel.storage.requests.waiting
+// {kind}. Spans (Config.Tracer, nil when tracing is off): an Append whose context holds a recorded
+// span gets the children log.append and, for acks=all, isr.wait; otherwise no span is started.
+// (A separate fsync span needs the commit log to report its fsyncs; see the storage README.)
 package replica

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/runnel/runnel/pkg/record"
 	"github.com/runnel/runnel/pkg/rpcerr"
 )
 
@@ -63,6 +64,7 @@ func (p *Partition) Fetch(ctx context.Context, req FetchRequest) (FetchResult, e
 				return FetchResult{}, p.logError(err, "read from")
 			}
 			p.metrics.fetchBytes.Add(ctx, int64(len(data)), p.attrs)
+			p.metrics.fetchRecords.Add(ctx, countRecords(data), p.attrs)
 			return FetchResult{Records: data, Offsets: off}, nil
 		}
 		p.mu.RUnlock()
@@ -85,6 +87,20 @@ func (p *Partition) Fetch(ctx context.Context, req FetchRequest) (FetchResult, e
 			return FetchResult{}, rpcerr.Wrap(rpcerr.RequestTimedOut, ctx.Err(), "fetch ended: %v", ctx.Err())
 		}
 	}
+}
+
+// countRecords counts the records of the whole batches in data (read from the log, so trusted).
+func countRecords(data []byte) int64 {
+	var n int64
+	for len(data) >= record.HeaderSize {
+		h, err := record.ParseHeader(data)
+		if err != nil || h.Size() > len(data) {
+			break
+		}
+		n += int64(h.LastOffsetDelta) + 1
+		data = data[h.Size():]
+	}
+	return n
 }
 
 // Offsets returns the log bounds of a partition this node leads.

@@ -17,6 +17,7 @@ import (
 	"github.com/runnel/runnel/pkg/rpcerr"
 	"github.com/runnel/runnel/services/storage/internal/cluster"
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Defaults of Config.
@@ -38,8 +39,10 @@ type Config struct {
 	// CheckpointInterval is how often moved high watermarks are checkpointed (default 5 s).
 	CheckpointInterval time.Duration
 	Meter              metric.MeterProvider // default no-op
-	Logger             *slog.Logger         // default discard
-	Now                func() time.Time     // the logs' clock (default time.Now)
+	// Tracer makes the log.append and isr.wait spans of appends whose call is traced; nil: none.
+	Tracer trace.Tracer
+	Logger *slog.Logger     // default discard
+	Now    func() time.Time // the logs' clock (default time.Now)
 }
 
 // Manager holds the partition replicas of this node and keeps them in line with the metadata
@@ -95,7 +98,7 @@ func NewManager(cfg Config) (*Manager, error) {
 		_ = lock.Close()
 		return nil, err
 	}
-	mt, err := newMetrics(cfg.Meter)
+	mt, err := newMetrics(cfg.Meter, cfg.Tracer, cfg.Fsync)
 	if err != nil {
 		_ = lock.Close()
 		return nil, err

@@ -145,7 +145,7 @@ func prepareDir(a partitionArgs, logger *slog.Logger) error {
 
 func (p *Partition) logOptions(cfg TopicConfig) commitlog.Options {
 	o := cfg.logOptions()
-	o.Fsync, o.Now, o.IndexIntervalBytes = p.base.Fsync, p.base.Now, p.base.IndexIntervalBytes
+	o.Fsync, o.Now, o.IndexIntervalBytes, o.OnSync = p.base.Fsync, p.base.Now, p.base.IndexIntervalBytes, p.base.OnSync
 	o.Logger = p.logger
 	return o
 }

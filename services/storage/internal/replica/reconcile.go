@@ -166,5 +166,5 @@ func (m *Manager) sweep(v *cluster.View) {
 }
 
 func (m *Manager) baseOptions() commitlog.Options {
-	return commitlog.Options{Fsync: m.cfg.Fsync, Now: m.cfg.Now}
+	return commitlog.Options{Fsync: m.cfg.Fsync, Now: m.cfg.Now, OnSync: m.metrics.synced}
 }

@@ -114,4 +114,13 @@
 // their replicas), runnel.storage.isr.shrinks and runnel.storage.isr.expands (counters of
 // accepted changes), runnel.storage.replication.lag (gauge: the largest follower lag, in offsets,
 // over the led partitions).
+//
+// # Tracing
+//
+// With FetcherConfig.Tracer set, the follower reads the traceparent header of the first record of
+// the first batch of each answer with records (firstTraceparent: the batch header and that one
+// record's fields, no copy; compressed batches are skipped) and, when it is a sampled context,
+// makes a replicate.apply span around AppendFromLeader: a child of that produce, so it is in the
+// produce's trace and sampled with it, with a span link to the same context. Answers without one
+// make no span. The Replicate stream itself is not traced (telemetry.LongLivedMethods).
 package replication

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 
 	"github.com/runnel/runnel/services/storage/internal/cluster"
@@ -30,6 +31,8 @@ type FetcherConfig struct {
 	MinBackoff time.Duration
 	MaxBackoff time.Duration
 	Logger     *slog.Logger
+	// Tracer makes the replicate.apply spans (see startApply); nil: none.
+	Tracer trace.Tracer
 }
 
 // Fetcher is the follower side: one stream per leader node this node follows partitions on.

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/codes"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
@@ -249,7 +250,15 @@ func (s *fetchStream) handle(m *runnelv1.ReplicateResponse) {
 			s.after(k, st, err, now, "truncate a diverged log")
 			continue
 		}
+		span := s.startApply(k, d.GetRecords())
 		_, err := st.p.AppendFromLeader(s.leader, st.epoch, d.GetRecords(), d.GetHighWatermark())
+		if span != nil {
+			if err != nil {
+				span.RecordError(err)
+				span.SetStatus(codes.Error, err.Error())
+			}
+			span.End()
+		}
 		if err == nil && len(d.GetRecords()) == 0 {
 			continue // a high watermark update: nothing to report
 		}

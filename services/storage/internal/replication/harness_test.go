@@ -20,6 +20,8 @@ import (
 	"github.com/runnel/runnel/services/storage/internal/metatest"
 	"github.com/runnel/runnel/services/storage/internal/waitfor"
 	"github.com/runnel/runnel/services/storage/server"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.uber.org/goleak"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -37,6 +39,7 @@ type testCluster struct {
 	base  string // holds the nodes' data dirs; removed after the nodes stop
 	dirs  map[int32]string
 	nodes map[int32]*testNode
+	spans *tracetest.SpanRecorder // every node's spans, when tracing (newTracedCluster)
 }
 
 // testNode is a running storage node.
@@ -60,9 +63,20 @@ func newCluster(t *testing.T, ids ...int32) *testCluster {
 // newClusterWith is newCluster with the nodes' fsync policy.
 func newClusterWith(t *testing.T, fsync commitlog.FsyncPolicy, ids ...int32) *testCluster {
 	t.Helper()
+	return newClusterOf(t, fsync, nil, ids...)
+}
+
+// newTracedCluster is newCluster with tracing on: every node's spans go to the recorder.
+func newTracedCluster(t *testing.T, ids ...int32) *testCluster {
+	t.Helper()
+	return newClusterOf(t, commitlog.FsyncPolicy{Mode: commitlog.FsyncAlways}, tracetest.NewSpanRecorder(), ids...)
+}
+
+func newClusterOf(t *testing.T, fsync commitlog.FsyncPolicy, spans *tracetest.SpanRecorder, ids ...int32) *testCluster {
+	t.Helper()
 	c := &testCluster{
 		t: t, meta: metatest.Start(t, time.Second), logs: &logBuffer{}, base: t.TempDir(), fsync: fsync,
-		dirs: map[int32]string{}, nodes: map[int32]*testNode{},
+		dirs: map[int32]string{}, nodes: map[int32]*testNode{}, spans: spans,
 	}
 	t.Cleanup(func() {
 		for id := range c.nodes {
@@ -84,9 +98,13 @@ func (c *testCluster) start(id int32) *testNode {
 	if c.dirs[id] == "" {
 		c.dirs[id] = filepath.Join(c.base, fmt.Sprint("node-", id))
 	}
-	tel, err := telemetry.Setup(context.Background(), telemetry.Config{
+	tcfg := telemetry.Config{
 		ServiceName: "runnel-storage", NodeID: fmt.Sprint(id), LogFormat: "text", LogLevel: "debug", LogWriter: c.logs,
-	})
+	}
+	if c.spans != nil {
+		tcfg.SpanProcessors = []sdktrace.SpanProcessor{c.spans}
+	}
+	tel, err := telemetry.Setup(context.Background(), tcfg)
 	if err != nil {
 		c.t.Fatal(err)
 	}
