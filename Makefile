@@ -73,13 +73,24 @@ check-deploy: build
 bench:
 	cd pkg && $(GO) test -run '^$$' -bench . -benchtime 2s ./record/ ./commitlog/
 
-## fuzz: run each fuzz target for FUZZTIME (default 30s)
+## fuzz: run each fuzz target for FUZZTIME (default 30s); every decoder of outside bytes has one
 FUZZTIME ?= 30s
+FUZZ_TARGETS := \
+	pkg:./record/:FuzzDecode pkg:./record/:FuzzNext pkg:./record/:FuzzDecodeSigned \
+	pkg:./commitlog/:FuzzRecover pkg:./telemetry/:FuzzParseTraceparent \
+	pkg/client:.:FuzzDeserialize pkg/client:.:FuzzParseErrorInfo \
+	services/gateway:./internal/consume/:FuzzDecode services/gateway:./internal/produce/:FuzzValidateRequest \
+	services/metadata:./internal/group/:FuzzDecode services/metadata:./internal/store/:FuzzParseKey \
+	services/metadata:./internal/topic/:FuzzValidate \
+	services/storage:./internal/replica/:FuzzParsePartitionDirName services/storage:./internal/replica/:FuzzAppendFromLeader \
+	services/storage:./internal/replication/:FuzzFirstTraceparent \
+	cmd/runnel:./internal/cli/:FuzzParseOffsetSpec
 fuzz:
-	cd pkg && $(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./record/
-	cd pkg && $(GO) test -run '^$$' -fuzz '^FuzzNext$$' -fuzztime $(FUZZTIME) ./record/
-	cd pkg && $(GO) test -run '^$$' -fuzz '^FuzzDecodeSigned$$' -fuzztime $(FUZZTIME) ./record/
-	cd pkg && $(GO) test -run '^$$' -fuzz '^FuzzRecover$$' -fuzztime $(FUZZTIME) ./commitlog/
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		IFS=: read -r mod pkg name <<< "$$t"; \
+		echo "== fuzz $$mod $$pkg $$name"; \
+		(cd $$mod && $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg); \
+	done
 
 clean:
 	rm -rf $(BIN) .runnel
