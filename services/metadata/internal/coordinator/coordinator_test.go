@@ -4,80 +4,25 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 
 	runnelv1 "github.com/runnel/runnel/gen/runnel/v1"
 	"github.com/runnel/runnel/pkg/rpcerr"
 	"github.com/runnel/runnel/services/metadata/internal/controller"
-	"github.com/runnel/runnel/services/metadata/internal/embedded"
+	"github.com/runnel/runnel/services/metadata/internal/etcdtest"
 	"github.com/runnel/runnel/services/metadata/internal/store"
 )
 
 const waitTimeout = 20 * time.Second
 
-// startEtcd runs a one-member etcd for the test and returns a client to it.
-func startEtcd(t *testing.T) *clientv3.Client {
-	t.Helper()
-	var e *embedded.Etcd
-	for attempt := 0; ; attempt++ {
-		var addrs [2]string
-		for i := range addrs {
-			l, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			addrs[i] = l.Addr().String()
-			l.Close()
-		}
-		var err error
-		e, err = embedded.Start(embedded.Config{
-			Name: "c1", Dir: t.TempDir(), ClientAddr: addrs[0], PeerAddr: addrs[1],
-			InitialCluster: "c1=http://" + addrs[1], TickMs: 10, ElectionMs: 50,
-		})
-		if err == nil {
-			break
-		}
-		if attempt == 4 || !strings.Contains(err.Error(), "address already in use") {
-			t.Fatal(err)
-		}
-	}
-	t.Cleanup(e.Close)
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
-	if err := e.WaitReady(ctx); err != nil {
-		t.Fatal(err)
-	}
-	c, err := clientv3.New(clientv3.Config{Endpoints: []string{e.ClientURL()}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(waitTimeout)
-	for range 100000 {
-		if cond() {
-			return
-		}
-		select {
-		case <-tick.C:
-		case <-deadline:
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
-	t.Fatalf("gave up waiting for %s", what)
+	etcdtest.Eventually(t, waitTimeout, what, cond)
 }
 
 func ctxT(t *testing.T) context.Context {
@@ -97,7 +42,7 @@ type fixture struct {
 // the coordinator to be active.
 func start(t *testing.T) *fixture {
 	t.Helper()
-	c := startEtcd(t)
+	c := etcdtest.Start(t)
 	st := store.New(c)
 	ctrl, err := controller.New(c, st, controller.Config{ID: "m1", SessionTTL: time.Second})
 	if err != nil {
@@ -171,7 +116,7 @@ func (f *fixture) groupKeys(t *testing.T, group string) map[string]string {
 }
 
 func TestNotCoordinatorWithoutTheRole(t *testing.T) {
-	c := startEtcd(t)
+	c := etcdtest.Start(t)
 	st := store.New(c)
 	ctrl, err := controller.New(c, st, controller.Config{ID: "m1"})
 	if err != nil {

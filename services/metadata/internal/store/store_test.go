@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -13,48 +12,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	runnelv1 "github.com/runnel/runnel/gen/runnel/v1"
-	"github.com/runnel/runnel/services/metadata/internal/embedded"
+	"github.com/runnel/runnel/services/metadata/internal/etcdtest"
 )
-
-// startEtcd runs a one-member etcd for the test and returns a client to it.
-func startEtcd(t *testing.T) *clientv3.Client {
-	t.Helper()
-	var e *embedded.Etcd
-	for attempt := 0; ; attempt++ {
-		var addrs [2]string
-		for i := range addrs {
-			l, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			addrs[i] = l.Addr().String()
-			l.Close()
-		}
-		var err error
-		e, err = embedded.Start(embedded.Config{
-			Name: "s1", Dir: t.TempDir(), ClientAddr: addrs[0], PeerAddr: addrs[1],
-			InitialCluster: "s1=http://" + addrs[1], TickMs: 10, ElectionMs: 50,
-		})
-		if err == nil {
-			break
-		}
-		if attempt == 4 || !strings.Contains(err.Error(), "address already in use") {
-			t.Fatal(err)
-		}
-	}
-	t.Cleanup(e.Close)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := e.WaitReady(ctx); err != nil {
-		t.Fatal(err)
-	}
-	c, err := clientv3.New(clientv3.Config{Endpoints: []string{e.ClientURL()}, DialTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
 
 func testCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -72,7 +31,7 @@ func newTopic(name string, n int32) (*runnelv1.Topic, []*runnelv1.PartitionState
 }
 
 func TestTopics(t *testing.T) {
-	s := New(startEtcd(t))
+	s := New(etcdtest.Start(t))
 	ctx := testCtx(t)
 	a, aParts := newTopic("a", 3)
 	if _, err := s.CreateTopic(ctx, a, aParts); err != nil {
@@ -146,7 +105,7 @@ func TestTopics(t *testing.T) {
 }
 
 func TestSessions(t *testing.T) {
-	s := New(startEtcd(t))
+	s := New(etcdtest.Start(t))
 	ctx := testCtx(t)
 	lease, ttl, err := s.GrantSession(ctx, 1500*time.Millisecond)
 	if err != nil {
@@ -186,7 +145,7 @@ func TestSessions(t *testing.T) {
 // so the etcd watch from the snapshot's next revision fails; Watch must send a fresh reset that
 // holds the change made meanwhile.
 func TestWatchResyncsAfterCompaction(t *testing.T) {
-	c := startEtcd(t)
+	c := etcdtest.Start(t)
 	s := New(c)
 	ctx, cancel := context.WithCancel(testCtx(t))
 	defer cancel()
@@ -238,7 +197,7 @@ func TestWatchResyncsAfterCompaction(t *testing.T) {
 }
 
 func TestCorruptValue(t *testing.T) {
-	c := startEtcd(t)
+	c := etcdtest.Start(t)
 	s := New(c)
 	ctx := testCtx(t)
 	if _, err := c.Put(ctx, TopicKey("bad"), "\xff\xff"); err != nil {
@@ -250,7 +209,7 @@ func TestCorruptValue(t *testing.T) {
 }
 
 func TestUpdatePartitions(t *testing.T) {
-	c := startEtcd(t)
+	c := etcdtest.Start(t)
 	s := New(c)
 	ctx := testCtx(t)
 	tp, parts := newTopic("u", 2)
@@ -308,7 +267,7 @@ func TestUpdatePartitions(t *testing.T) {
 }
 
 func TestResumeSession(t *testing.T) {
-	c := startEtcd(t)
+	c := etcdtest.Start(t)
 	s := New(c)
 	ctx := testCtx(t)
 	lease, _, err := s.GrantSession(ctx, 2*time.Second)
