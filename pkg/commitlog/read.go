@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 
 	"github.com/runnel/runnel/pkg/record"
@@ -145,33 +146,7 @@ func (l *Log) locate(segs []*segment, i int, offset int64) (int64, record.BatchH
 // It returns LogEndOffset when no record qualifies, and LogStartOffset for a
 // negative ts. The caller applies the high watermark.
 func (l *Log) OffsetForTimestamp(ts int64) (int64, error) {
-	if l.closed.Load() {
-		return 0, ErrClosed
-	}
-	l.segMu.RLock()
-	defer l.segMu.RUnlock()
-	if l.closed.Load() {
-		return 0, ErrClosed
-	}
-	end := l.end.Load()
-	if ts < 0 {
-		return l.start.Load(), nil
-	}
-	segs := l.segments()
-	for i := range segs {
-		maxTS, err := l.maxTimestamp(segs, i)
-		if err != nil {
-			return 0, err
-		}
-		if maxTS < ts {
-			continue
-		}
-		off, found, err := l.searchTime(segs, i, ts)
-		if err != nil || found {
-			return off, err
-		}
-	}
-	return end, nil
+	return l.OffsetForTimestampBelow(ts, math.MaxInt64)
 }
 
 // searchTime looks in segment i for the first batch with MaxTimestamp >= ts.

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runnel/runnel/services/metadata/internal/etcdtest"
+
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
@@ -140,20 +142,7 @@ func ctxT(t testing.TB) context.Context {
 // eventually polls cond until it holds or the timeout passes (bounded in time and count).
 func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(timeout)
-	for i := 0; i < 100000; i++ {
-		if cond() {
-			return
-		}
-		select {
-		case <-tick.C:
-		case <-deadline:
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-	}
-	t.Fatalf("gave up waiting for %s", what)
+	etcdtest.Eventually(t, timeout, what, cond)
 }
 
 // session is an open node session.

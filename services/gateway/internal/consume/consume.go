@@ -73,10 +73,11 @@ func Retriable(err error) bool {
 
 // Consume reads one partition.
 func (r *Reader) Consume(ctx context.Context, req *runnelv1.ConsumeRequest) (*runnelv1.ConsumeResponse, error) {
-	maxRecords, maxWait, maxBytes, err := limits(req)
+	lim, err := ParseLimits(req.GetMaxRecords(), req.GetMaxWaitMs(), req.GetMaxBytes())
 	if err != nil {
 		return nil, err
 	}
+	maxRecords, maxWait, maxBytes := lim.Records, lim.Wait, lim.Bytes
 	topic, partition := req.GetTopic(), req.GetPartition()
 	if _, err := r.router.Leader(topic, partition); router.NotInCache(err) {
 		return nil, err
@@ -132,29 +133,38 @@ func (r *Reader) Consume(ctx context.Context, req *runnelv1.ConsumeRequest) (*ru
 	return out, nil
 }
 
-func limits(req *runnelv1.ConsumeRequest) (maxRecords int, maxWait time.Duration, maxBytes int32, err error) {
-	switch n := req.GetMaxRecords(); {
-	case n < 0:
-		return 0, 0, 0, rpcerr.New(rpcerr.InvalidRequest, "max_records is %d; send 1..%d or leave it out", n, MaxRecords)
-	case n == 0:
-		maxRecords = DefaultMaxRecords
+// Limits are a read's bounds with the defaults and caps applied.
+type Limits struct {
+	Records int           // max_records: default DefaultMaxRecords, at most MaxRecords
+	Wait    time.Duration // max_wait_ms: default 0, at most MaxWait
+	Bytes   int32         // max_bytes: default DefaultMaxBytes, at most MaxBytes
+}
+
+// ParseLimits validates a read request's max_records, max_wait_ms and max_bytes (0 means the
+// default; a negative one is INVALID_REQUEST) and applies the defaults and caps.
+func ParseLimits(maxRecords, maxWaitMs, maxBytes int32) (Limits, error) {
+	var l Limits
+	switch {
+	case maxRecords < 0:
+		return Limits{}, rpcerr.New(rpcerr.InvalidRequest, "max_records is %d; send 1..%d or leave it out", maxRecords, MaxRecords)
+	case maxRecords == 0:
+		l.Records = DefaultMaxRecords
 	default:
-		maxRecords = min(int(n), MaxRecords)
+		l.Records = min(int(maxRecords), MaxRecords)
 	}
-	if w := req.GetMaxWaitMs(); w < 0 {
-		return 0, 0, 0, rpcerr.New(rpcerr.InvalidRequest, "max_wait_ms is %d; send 0..%d or leave it out", w, MaxWait.Milliseconds())
-	} else {
-		maxWait = min(time.Duration(w)*time.Millisecond, MaxWait)
+	if maxWaitMs < 0 {
+		return Limits{}, rpcerr.New(rpcerr.InvalidRequest, "max_wait_ms is %d; send 0..%d or leave it out", maxWaitMs, MaxWait.Milliseconds())
 	}
-	switch b := req.GetMaxBytes(); {
-	case b < 0:
-		return 0, 0, 0, rpcerr.New(rpcerr.InvalidRequest, "max_bytes is %d; send a positive number or leave it out", b)
-	case b == 0:
-		maxBytes = DefaultMaxBytes
+	l.Wait = min(time.Duration(maxWaitMs)*time.Millisecond, MaxWait)
+	switch {
+	case maxBytes < 0:
+		return Limits{}, rpcerr.New(rpcerr.InvalidRequest, "max_bytes is %d; send a positive number or leave it out", maxBytes)
+	case maxBytes == 0:
+		l.Bytes = DefaultMaxBytes
 	default:
-		maxBytes = min(b, MaxBytes)
+		l.Bytes = min(maxBytes, MaxBytes)
 	}
-	return maxRecords, maxWait, maxBytes, nil
+	return l, nil
 }
 
 // logStart asks the leader for the partition's log start offset.

@@ -171,7 +171,8 @@ func TestLimits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, w, b, err := limits(tt.req)
+			l, err := ParseLimits(tt.req.GetMaxRecords(), tt.req.GetMaxWaitMs(), tt.req.GetMaxBytes())
+			r, w, b := l.Records, l.Wait, l.Bytes
 			if tt.invalidErr {
 				if !errors.Is(err, rpcerr.InvalidRequest) {
 					t.Fatalf("err = %v, want INVALID_REQUEST", err)

@@ -25,43 +25,10 @@ const (
 	positionTimeout = 2 * time.Second
 )
 
-// fetchLimits are a FetchGroupRecords request's bounds with defaults applied.
-type fetchLimits struct {
-	records int
-	wait    time.Duration
-	bytes   int32
-}
-
-func limitsOf(req *runnelv1.FetchGroupRecordsRequest) (fetchLimits, error) {
-	var l fetchLimits
-	switch n := req.GetMaxRecords(); {
-	case n < 0:
-		return l, rpcerr.New(rpcerr.InvalidRequest, "max_records is %d; send 1..%d or leave it out", n, consume.MaxRecords)
-	case n == 0:
-		l.records = consume.DefaultMaxRecords
-	default:
-		l.records = min(int(n), consume.MaxRecords)
-	}
-	if w := req.GetMaxWaitMs(); w < 0 {
-		return l, rpcerr.New(rpcerr.InvalidRequest, "max_wait_ms is %d; send 0..%d or leave it out", w, consume.MaxWait.Milliseconds())
-	} else {
-		l.wait = min(time.Duration(w)*time.Millisecond, consume.MaxWait)
-	}
-	switch b := req.GetMaxBytes(); {
-	case b < 0:
-		return l, rpcerr.New(rpcerr.InvalidRequest, "max_bytes is %d; send a positive number or leave it out", b)
-	case b == 0:
-		l.bytes = consume.DefaultMaxBytes
-	default:
-		l.bytes = min(b, consume.MaxBytes)
-	}
-	return l, nil
-}
-
 // Fetch reads records of the member's assigned partitions, continuing where its last call on this
 // gateway ended.
 func (s *Service) Fetch(ctx context.Context, req *runnelv1.FetchGroupRecordsRequest) (*runnelv1.FetchGroupRecordsResponse, error) {
-	lim, err := limitsOf(req)
+	lim, err := consume.ParseLimits(req.GetMaxRecords(), req.GetMaxWaitMs(), req.GetMaxBytes())
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 
 	runnelv1 "github.com/runnel/runnel/gen/runnel/v1"
 	"github.com/runnel/runnel/pkg/rpcerr"
+	"github.com/runnel/runnel/services/gateway/internal/consume"
 	"github.com/runnel/runnel/services/gateway/internal/logoffsets"
 )
 
@@ -26,7 +27,7 @@ type readResult struct {
 // once and answers as soon as one has records. Positions advance past the records returned; a
 // partition whose position fell out of its log (OFFSET_OUT_OF_RANGE) loses it and is placed
 // again on the next call. When every partition failed, the first error is returned.
-func (s *Service) read(ctx context.Context, m *member, assigned []logoffsets.Partition, lim fetchLimits) ([]*runnelv1.ConsumedRecord, error) {
+func (s *Service) read(ctx context.Context, m *member, assigned []logoffsets.Partition, lim consume.Limits) ([]*runnelv1.ConsumedRecord, error) {
 	var parts []logoffsets.Partition
 	for _, p := range assigned {
 		if _, ok := m.pos[p]; ok {
@@ -34,21 +35,21 @@ func (s *Service) read(ctx context.Context, m *member, assigned []logoffsets.Par
 		}
 	}
 	if len(parts) == 0 {
-		waitEmpty(ctx, lim.wait)
+		waitEmpty(ctx, lim.Wait)
 		return nil, nil
 	}
 	k := m.cursor % len(parts)
 	m.cursor++
 	order := append(append([]logoffsets.Partition(nil), parts[k:]...), parts[:k]...)
-	share := (lim.records + len(order) - 1) / len(order)
+	share := (lim.Records + len(order) - 1) / len(order)
 
 	var recs []*runnelv1.ConsumedRecord
-	results := s.readAll(ctx, m, order, share, 0, lim.bytes, false)
+	results := s.readAll(ctx, m, order, share, 0, lim.Bytes, false)
 	var full []logoffsets.Partition
 	failed := 0
 	var firstErr error
 	for _, r := range results {
-		got, err := s.apply(m, r, lim.records-len(recs))
+		got, err := s.apply(m, r, lim.Records-len(recs))
 		recs = append(recs, got...)
 		if err != nil {
 			failed++
@@ -59,11 +60,11 @@ func (s *Service) read(ctx context.Context, m *member, assigned []logoffsets.Par
 		}
 	}
 	for _, p := range full {
-		if len(recs) >= lim.records {
+		if len(recs) >= lim.Records {
 			break
 		}
-		room := lim.records - len(recs)
-		got, _ := s.apply(m, s.readOne(ctx, p, m.pos[p], room, 0, lim.bytes), room)
+		room := lim.Records - len(recs)
+		got, _ := s.apply(m, s.readOne(ctx, p, m.pos[p], room, 0, lim.Bytes), room)
 		recs = append(recs, got...)
 	}
 	if len(recs) > 0 {
@@ -72,12 +73,12 @@ func (s *Service) read(ctx context.Context, m *member, assigned []logoffsets.Par
 	if failed == len(results) {
 		return nil, firstErr
 	}
-	if lim.wait <= 0 {
+	if lim.Wait <= 0 {
 		return nil, nil
 	}
 	poll := order[:min(len(order), maxLongPollPartitions)]
-	for _, r := range s.readAll(ctx, m, poll, share, lim.wait, lim.bytes, true) {
-		got, _ := s.apply(m, r, lim.records-len(recs))
+	for _, r := range s.readAll(ctx, m, poll, share, lim.Wait, lim.Bytes, true) {
+		got, _ := s.apply(m, r, lim.Records-len(recs))
 		recs = append(recs, got...)
 	}
 	return recs, nil
