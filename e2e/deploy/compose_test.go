@@ -224,7 +224,7 @@ func TestComposeFlagsAccepted(t *testing.T) {
 			for k := range r.svc.Environment {
 				env = append(env, k)
 			}
-			checkFlags(t, "docker-compose.yml service "+r.name, serviceBinaries[r.kind], r.flags, env, false)
+			checkFlags(t, "docker-compose.yml service "+r.name, serviceBinaries[r.kind], r.flags, env)
 			for _, f := range []string{"grpc-addr", "http-addr"} {
 				if r.flags[f] == "" {
 					t.Errorf("--%s not set (the default binds 127.0.0.1, unreachable from other containers)", f)

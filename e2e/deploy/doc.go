@@ -14,10 +14,6 @@
 //   - the Kubernetes kinds, probes (/readyz, /healthz), volume claim templates, headless
 //     Services and PodDisruptionBudgets select the right pods.
 //
-// Flags and metrics the deployments need but the code does not have yet are listed in the tests
-// (proposedFlags; knownMetrics entries marked pending); a test fails once one of them exists, so
-// the list is updated in the same change that adds it.
-//
 // Run with -count=1 (make test does): go test does not see changes to files outside the e2e
 // module, so a cached result can hide an edit to deployments/.
 package deploy

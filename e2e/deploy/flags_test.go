@@ -21,11 +21,6 @@ var serviceBinaries = map[string]string{
 	"gateway":  harness.GatewayBinary,
 }
 
-// proposedFlags are flags the Kubernetes manifests use that the binaries do not have yet. The
-// compose file must not use them (it runs with today's binaries). TestProposedFlagsStillMissing
-// fails once a binary accepts one: then delete it here.
-var proposedFlags = map[string][]string{}
-
 // helpFlagLine matches a flag line of Go's flag.PrintDefaults: "  -name type".
 var helpFlagLine = regexp.MustCompile(`^\s+-{1,2}([a-z0-9][a-z0-9-]*)(\s|$)`)
 
@@ -97,38 +92,18 @@ func envFlag(key string) (string, bool) {
 	return strings.ReplaceAll(strings.ToLower(rest), "_", "-"), true
 }
 
-// checkFlags fails for every flag (or RUNNEL_* variable) binary does not accept; proposed flags
-// pass when allowProposed.
-func checkFlags(t *testing.T, where, binary string, flags map[string]string, env []string, allowProposed bool) {
+// checkFlags fails for every flag (or RUNNEL_* variable) binary does not accept.
+func checkFlags(t *testing.T, where, binary string, flags map[string]string, env []string) {
 	t.Helper()
 	known := binaryFlags(t, binary)
-	proposed := map[string]bool{}
-	if allowProposed {
-		for _, f := range proposedFlags[binary] {
-			proposed[f] = true
-		}
-	}
 	for name := range flags {
-		if !known[name] && !proposed[name] {
+		if !known[name] {
 			t.Errorf("%s: %s has no flag --%s (see %s --help)", where, binary, name, binary)
 		}
 	}
 	for _, key := range env {
 		if name, ok := envFlag(key); ok && !known[name] {
 			t.Errorf("%s: %s set but %s has no flag --%s", where, key, binary, name)
-		}
-	}
-}
-
-func TestProposedFlagsStillMissing(t *testing.T) {
-	for binary, flags := range proposedFlags {
-		known := binaryFlags(t, binary)
-		for _, f := range flags {
-			t.Run(binary+"/"+f, func(t *testing.T) {
-				if known[f] {
-					t.Errorf("%s now accepts --%s: remove it from proposedFlags", binary, f)
-				}
-			})
 		}
 	}
 }

@@ -278,7 +278,7 @@ func checkContainer(t *testing.T, objs []k8sObject, w podWorkload) {
 		env = append(env, e.Name)
 		defined[e.Name] = true
 	}
-	checkFlags(t, w.obj.file, serviceBinaries[w.kind], w.flags, env, true)
+	checkFlags(t, w.obj.file, serviceBinaries[w.kind], w.flags, env)
 	for _, a := range w.c.Args {
 		for _, m := range varRef.FindAllStringSubmatch(a, -1) {
 			if !defined[m[1]] {

@@ -16,12 +16,10 @@ type knownMetric struct {
 	instrument string // OpenTelemetry instrument name; "" for otelgrpc/otelhttp metrics
 	kind       string // counter, histogram, gauge
 	unit       string
-	pending    bool // the code does not create it yet (issue 5); the dashboard already uses it
 }
 
-// knownMetrics lists every metric the Grafana dashboard may use. Pending ones are the metrics
-// issue 5 asks for that no service creates yet: once one exists, TestKnownMetricsInSource fails
-// until its pending mark is removed.
+// knownMetrics lists every metric the Grafana dashboard may use; TestKnownMetricsInSource checks
+// that the code creates each of them.
 var knownMetrics = []knownMetric{
 	// gateway
 	{name: "runnel_gateway_produce_records_total", instrument: "runnel.gateway.produce.records", kind: "counter", unit: "{record}"},
@@ -141,11 +139,7 @@ func TestKnownMetricsInSource(t *testing.T) {
 			continue
 		}
 		t.Run(m.name, func(t *testing.T) {
-			found := strings.Contains(src, `"`+m.instrument+`"`)
-			switch {
-			case m.pending && found:
-				t.Errorf("instrument %q now exists: remove pending from %s in knownMetrics", m.instrument, m.name)
-			case !m.pending && !found:
+			if !strings.Contains(src, `"`+m.instrument+`"`) {
 				t.Errorf("instrument %q (%s) is not created anywhere in services/, pkg/ or cmd/: renamed? update knownMetrics and the dashboard", m.instrument, m.name)
 			}
 		})
