@@ -3,7 +3,6 @@ package deploy
 import (
 	"encoding/json"
 	"net"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,14 +14,6 @@ import (
 type composeFile struct {
 	Services map[string]composeService `json:"services"`
 	Volumes  map[string]any            `json:"volumes"`
-	Networks map[string]struct {
-		IPAM struct {
-			Config []struct {
-				Subnet  string `json:"subnet"`
-				IPRange string `json:"ip_range"`
-			} `json:"config"`
-		} `json:"ipam"`
-	} `json:"networks"`
 }
 
 type composeService struct {
@@ -35,7 +26,6 @@ type composeService struct {
 	Environment map[string]string `json:"environment"`
 	Volumes     []string          `json:"volumes"`
 	Ports       []string          `json:"ports"`
-	Networks    json.RawMessage   `json:"networks"`
 	DependsOn   dependsOn         `json:"depends_on"`
 	Restart     string            `json:"restart"`
 	Healthcheck *struct {
@@ -156,27 +146,6 @@ func namedVolumeAt(s composeService, target string) string {
 	return ""
 }
 
-// staticIPs returns the service's ipv4_address per network.
-func staticIPs(t *testing.T, name string, s composeService) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	if len(s.Networks) == 0 || s.Networks[0] == '[' {
-		return out
-	}
-	var nets map[string]*struct {
-		IPv4 string `json:"ipv4_address"`
-	}
-	if err := json.Unmarshal(s.Networks, &nets); err != nil {
-		t.Fatalf("service %s: networks: %v", name, err)
-	}
-	for n, cfg := range nets {
-		if cfg != nil && cfg.IPv4 != "" {
-			out[n] = cfg.IPv4
-		}
-	}
-	return out
-}
-
 func TestComposeServices(t *testing.T) {
 	c := loadCompose(t)
 	want := []string{"metadata-1", "metadata-2", "metadata-3", "storage-1", "storage-2", "storage-3", "gateway",
@@ -255,7 +224,6 @@ func TestComposeMetadataCluster(t *testing.T) {
 	if len(members) != 3 {
 		t.Fatalf("initial cluster %q has %d members, want 3", cluster, len(members))
 	}
-	subnet, ipRange := composeSubnet(t, c)
 	seenIDs := map[string]bool{}
 	seenVolumes := map[string]bool{}
 	for _, m := range meta {
@@ -272,22 +240,14 @@ func TestComposeMetadataCluster(t *testing.T) {
 			if members[id] != peer {
 				t.Errorf("initial cluster lists %s at %q, its --etcd-peer-addr is %q", id, members[id], peer)
 			}
-			// etcd binds the peer address and accepts only an IP there: it must be the
-			// container's fixed address, inside the subnet and outside the dynamic range.
-			host, _, _ := net.SplitHostPort(peer)
-			ip, err := netip.ParseAddr(host)
-			if err != nil {
-				t.Fatalf("--etcd-peer-addr=%s: etcd binds it, so it must be an IP address", peer)
+			// Peers dial the service's name; etcd binds only IPs, so the member binds 0.0.0.0 on
+			// the same port.
+			host, port, _ := net.SplitHostPort(peer)
+			if host != m.name {
+				t.Errorf("--etcd-peer-addr=%s: advertise the service name %s, which the other containers resolve", peer, m.name)
 			}
-			var own bool
-			for _, a := range staticIPs(t, m.name, m.svc) {
-				own = own || a == host
-			}
-			if !own {
-				t.Errorf("--etcd-peer-addr host %s is not the service's ipv4_address", host)
-			}
-			if !subnet.Contains(ip) || ipRange.IsValid() && ipRange.Contains(ip) {
-				t.Errorf("peer IP %s must be in subnet %s and outside the dynamic ip_range %s", ip, subnet, ipRange)
+			if l := m.flags["etcd-listen-peer-addr"]; l != "0.0.0.0:"+port {
+				t.Errorf("--etcd-listen-peer-addr=%q: want 0.0.0.0:%s (etcd cannot bind the name %s)", l, port, host)
 			}
 			if cl := m.flags["etcd-client-addr"]; !strings.HasPrefix(cl, "127.0.0.1:") {
 				t.Errorf("--etcd-client-addr=%s: only the node itself uses its etcd client port; keep it on 127.0.0.1", cl)
@@ -302,26 +262,6 @@ func TestComposeMetadataCluster(t *testing.T) {
 			seenVolumes[v] = true
 		})
 	}
-}
-
-// composeSubnet returns the runnel network's subnet and dynamic range.
-func composeSubnet(t *testing.T, c composeFile) (netip.Prefix, netip.Prefix) {
-	t.Helper()
-	n, ok := c.Networks["runnel"]
-	if !ok || len(n.IPAM.Config) != 1 {
-		t.Fatalf("network runnel with one ipam config expected")
-	}
-	subnet, err := netip.ParsePrefix(n.IPAM.Config[0].Subnet)
-	if err != nil {
-		t.Fatalf("runnel subnet: %v", err)
-	}
-	var ipRange netip.Prefix
-	if r := n.IPAM.Config[0].IPRange; r != "" {
-		if ipRange, err = netip.ParsePrefix(r); err != nil {
-			t.Fatalf("runnel ip_range: %v", err)
-		}
-	}
-	return subnet, ipRange
 }
 
 // metadataGRPCAddrs are the addresses storage nodes and gateways must list in --metadata.
